@@ -1,0 +1,405 @@
+// N-API surface of the native core. Everything here runs on Node's main thread,
+// the thread that attached with ptrace; calls into JavaScript are synchronous.
+// The only other thread is the waker, which blocks in waitid(WNOWAIT) while
+// JavaScript awaits an asynchronous module handler, and wakes the event loop.
+#include <napi.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <csignal>
+#include <cstring>
+#include <mutex>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include "filter.h"
+#include "memory.h"
+#include "spawn.h"
+#include "tracer.h"
+
+namespace {
+
+vview::Tracer* g_tracer = nullptr;
+
+vview::Tracer& T() {
+  if (!g_tracer) g_tracer = new vview::Tracer();
+  return *g_tracer;
+}
+
+uint64_t ToU64(const Napi::Value& v) {
+  if (v.IsBigInt()) {
+    bool lossless;
+    return v.As<Napi::BigInt>().Uint64Value(&lossless);
+  }
+  return (uint64_t)(int64_t)v.As<Napi::Number>().Int64Value();
+}
+
+int GetInt(const Napi::Object& o, const char* k, int dflt) {
+  Napi::Value v = o.Get(k);
+  return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : dflt;
+}
+
+vview::FlagBit GetFlag(const Napi::Object& o, const char* k) {
+  vview::FlagBit f;
+  Napi::Value v = o.Get(k);
+  if (v.IsObject()) {
+    Napi::Object fo = v.As<Napi::Object>();
+    f.arg = (int8_t)GetInt(fo, "arg", -1);
+    f.bit = ToU64(fo.Get("bit"));
+  }
+  return f;
+}
+
+// configure({ routes: [{nr, bits, paths: [...], fds: [...]}], prefixes: [[path, module]] })
+Napi::Value Configure(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object cfg = info[0].As<Napi::Object>();
+  std::vector<vview::SyscallRoute> routes;
+  Napi::Array rs = cfg.Get("routes").As<Napi::Array>();
+  for (uint32_t i = 0; i < rs.Length(); i++) {
+    Napi::Object r = rs.Get(i).As<Napi::Object>();
+    int nr = GetInt(r, "nr", -1);
+    if (nr < 0 || nr > 4096) continue;
+    if ((size_t)nr >= routes.size()) routes.resize(nr + 1);
+    vview::SyscallRoute& sr = routes[nr];
+    sr.bits = (uint8_t)GetInt(r, "bits", 0);
+    Napi::Value pv = r.Get("paths");
+    if (pv.IsArray()) {
+      Napi::Array ps = pv.As<Napi::Array>();
+      for (uint32_t j = 0; j < ps.Length(); j++) {
+        Napi::Object p = ps.Get(j).As<Napi::Object>();
+        vview::PathSpec s;
+        s.arg = (int8_t)GetInt(p, "arg", 0);
+        s.dirfd = (int8_t)GetInt(p, "dirfd", -1);
+        s.last = (vview::LastMode)GetInt(p, "last", 0);
+        s.nofollow = GetFlag(p, "nofollowFlag");
+        s.follow = GetFlag(p, "followFlag");
+        s.empty_path = GetFlag(p, "emptyPathFlag");
+        s.flags = (int8_t)GetInt(p, "flags", -1);
+        s.null_means_fd = p.Get("nullMeansFd").ToBoolean();
+        sr.paths.push_back(s);
+      }
+    }
+    Napi::Value fv = r.Get("fds");
+    if (fv.IsArray()) {
+      Napi::Array fs = fv.As<Napi::Array>();
+      for (uint32_t j = 0; j < fs.Length(); j++)
+        sr.fds.push_back((int8_t)fs.Get(j).As<Napi::Number>().Int32Value());
+    }
+  }
+  T().set_routes(std::move(routes));
+  Napi::Value pv = cfg.Get("prefixes");
+  if (pv.IsArray()) {
+    Napi::Array ps = pv.As<Napi::Array>();
+    for (uint32_t i = 0; i < ps.Length(); i++) {
+      Napi::Array p = ps.Get(i).As<Napi::Array>();
+      T().add_prefix(p.Get((uint32_t)0).As<Napi::String>(), p.Get(1).As<Napi::Number>().Int32Value());
+    }
+  }
+  return env.Undefined();
+}
+
+Napi::Value ClaimInode(const Napi::CallbackInfo& info) {
+  T().claim_inode(ToU64(info[0]), ToU64(info[1]), info[2].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value ReleaseInode(const Napi::CallbackInfo& info) {
+  T().release_inode(ToU64(info[0]), ToU64(info[1]));
+  return info.Env().Undefined();
+}
+
+std::vector<std::string> Strings(const Napi::Value& v) {
+  std::vector<std::string> out;
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) out.push_back(a.Get(i).As<Napi::String>());
+  return out;
+}
+
+// spawn({ candidates, argv, traced: [nr...], filter: bool, notFound, denied }) -> pid
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+  vview::SpawnRequest req;
+  req.candidates = Strings(o.Get("candidates"));
+  req.argv = Strings(o.Get("argv"));
+  req.not_found_msg = o.Get("notFound").As<Napi::String>();
+  req.denied_prefix = o.Get("denied").As<Napi::String>();
+  req.ptrace_options = T().ptrace_options();
+  Napi::Array inh = o.Get("inheritFds").As<Napi::Array>();
+  for (uint32_t i = 0; i < inh.Length(); i++) req.inherit_fds.push_back(inh.Get(i).As<Napi::Number>().Int32Value());
+  if (o.Get("filter").ToBoolean()) {
+    std::vector<uint32_t> nrs;
+    Napi::Array t = o.Get("traced").As<Napi::Array>();
+    for (uint32_t i = 0; i < t.Length(); i++) nrs.push_back(t.Get(i).As<Napi::Number>().Uint32Value());
+    req.filter = vview::build_filter(nrs, true);
+  }
+  std::string error;
+  pid_t pid = vview::spawn_traced(req, error);
+  if (pid < 0) {
+    Napi::Error::New(env, error).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  T().adopt_root(pid);
+  return Napi::Number::New(env, pid);
+}
+
+Napi::Value BigArgs(Napi::Env env, const uint64_t* args) {
+  Napi::Array a = Napi::Array::New(env, 6);
+  for (uint32_t i = 0; i < 6; i++) a.Set(i, Napi::BigInt::New(env, args[i]));
+  return a;
+}
+
+// next(block) -> event object
+Napi::Value Next(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool block = info[0].ToBoolean();
+  vview::Event ev;
+  int r = T().next(block, ev);
+  if (r < 0) {
+    Napi::Error::New(env, std::string("waitpid: ") + strerror(-r)).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("type", Napi::Number::New(env, ev.type));
+  if (ev.type == vview::Event::kNone || ev.type == vview::Event::kDone) return o;
+  o.Set("tid", Napi::Number::New(env, ev.tid));
+  o.Set("pid", Napi::Number::New(env, ev.tgid));
+  switch (ev.type) {
+    case vview::Event::kSyscall: {
+      o.Set("nr", Napi::Number::New(env, ev.nr));
+      o.Set("args", BigArgs(env, ev.args));
+      o.Set("route", Napi::Number::New(env, ev.route));
+      Napi::Array ps = Napi::Array::New(env, ev.paths.size());
+      for (size_t i = 0; i < ev.paths.size(); i++) {
+        Napi::Object p = Napi::Object::New(env);
+        const auto& pr = ev.paths[i];
+        p.Set("raw", Napi::String::New(env, pr.raw));
+        if (!pr.error) p.Set("canonical", Napi::String::New(env, pr.canonical));
+        p.Set("module", Napi::Number::New(env, pr.module));
+        p.Set("error", Napi::Number::New(env, pr.error));
+        ps.Set((uint32_t)i, p);
+      }
+      o.Set("paths", ps);
+      Napi::Array fs = Napi::Array::New(env, ev.fds.size());
+      for (size_t i = 0; i < ev.fds.size(); i++) {
+        Napi::Object f = Napi::Object::New(env);
+        f.Set("fd", Napi::Number::New(env, ev.fds[i].fd));
+        f.Set("module", Napi::Number::New(env, ev.fds[i].module));
+        f.Set("dev", Napi::BigInt::New(env, ev.fds[i].dev));
+        f.Set("ino", Napi::BigInt::New(env, ev.fds[i].ino));
+        fs.Set((uint32_t)i, f);
+      }
+      o.Set("fds", fs);
+      break;
+    }
+    case vview::Event::kSyscallExit:
+      o.Set("nr", Napi::Number::New(env, ev.nr));
+      o.Set("args", BigArgs(env, ev.args));
+      o.Set("ret", Napi::Number::New(env, (double)ev.ret));
+      break;
+    case vview::Event::kSpawn:
+      o.Set("child", Napi::Number::New(env, ev.child));
+      o.Set("thread", Napi::Boolean::New(env, ev.thread));
+      break;
+    case vview::Event::kExec:
+      o.Set("oldTid", Napi::Number::New(env, ev.old_tid));
+      break;
+    case vview::Event::kExit:
+      o.Set("status", Napi::Number::New(env, ev.status));
+      o.Set("last", Napi::Boolean::New(env, ev.last));
+      break;
+    default:
+      break;
+  }
+  return o;
+}
+
+// resume(tid, kind, value, wantExit, setArgs?: [[i, bigint]])
+Napi::Value Resume(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  vview::Action a;
+  pid_t tid = info[0].As<Napi::Number>().Int32Value();
+  a.kind = (vview::Action::Kind)info[1].As<Napi::Number>().Int32Value();
+  a.value = info[2].IsBigInt() ? (int64_t)ToU64(info[2]) : info[2].As<Napi::Number>().Int64Value();
+  a.want_exit = info[3].ToBoolean();
+  if (info.Length() > 4 && info[4].IsArray()) {
+    Napi::Array sa = info[4].As<Napi::Array>();
+    for (uint32_t i = 0; i < sa.Length(); i++) {
+      Napi::Array p = sa.Get(i).As<Napi::Array>();
+      a.set_args.emplace_back(p.Get((uint32_t)0).As<Napi::Number>().Int32Value(), ToU64(p.Get(1)));
+    }
+  }
+  return Napi::Number::New(env, T().resume(tid, a));
+}
+
+// readMemory(tid, addr, len) -> Buffer | -errno
+Napi::Value ReadMemory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t tid = info[0].As<Napi::Number>().Int32Value();
+  uint64_t addr = ToU64(info[1]);
+  size_t len = info[2].As<Napi::Number>().Uint32Value();
+  Napi::Buffer<char> buf = Napi::Buffer<char>::New(env, len);
+  int r = vview::read_mem(tid, addr, buf.Data(), len);
+  if (r) return Napi::Number::New(env, r);
+  return buf;
+}
+
+Napi::Value WriteMemory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t tid = info[0].As<Napi::Number>().Int32Value();
+  uint64_t addr = ToU64(info[1]);
+  Napi::Buffer<char> buf = info[2].As<Napi::Buffer<char>>();
+  return Napi::Number::New(env, vview::write_mem(tid, addr, buf.Data(), buf.Length()));
+}
+
+Napi::Value ReadString(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t tid = info[0].As<Napi::Number>().Int32Value();
+  uint64_t addr = ToU64(info[1]);
+  size_t max = info[2].As<Napi::Number>().Uint32Value();
+  std::string s;
+  int r = vview::read_str(tid, addr, max, s);
+  if (r) return Napi::Number::New(env, r);
+  return Napi::Buffer<char>::Copy(env, s.data(), s.size());
+}
+
+Napi::Value Scratch(const Napi::CallbackInfo& info) {
+  pid_t tid = info[0].As<Napi::Number>().Int32Value();
+  size_t len = info[1].As<Napi::Number>().Uint32Value();
+  return Napi::Number::New(info.Env(), (double)T().scratch(tid, len));
+}
+
+Napi::Value RootStatus(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), T().root_status());
+}
+
+Napi::Value Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("stops", Napi::Number::New(env, (double)T().stops));
+  o.Set("fastResumes", Napi::Number::New(env, (double)T().fast_resumes));
+  o.Set("jsEvents", Napi::Number::New(env, (double)T().js_events));
+  o.Set("lookups", Napi::Number::New(env, (double)T().resolver.lookups));
+  return o;
+}
+
+// ---- signal forwarding -------------------------------------------------------
+// SIGINT/SIGTERM/... sent to vview by a process (kill, a supervisor) go to the
+// command. The same signal generated by the terminal (si_code SI_KERNEL) is not
+// relayed: the command, in the same foreground process group, gets it directly.
+std::atomic<pid_t> g_forward_to{0};
+
+void OnSignal(int sig, siginfo_t* si, void*) {
+  pid_t to = g_forward_to.load();
+  if (to <= 0) return;
+  if (si && si->si_code > 0) return;  // from the kernel (tty, ...), not from kill()
+  if (si && si->si_pid == to) return;
+  int saved = errno;
+  kill(to, sig);
+  errno = saved;
+}
+
+Napi::Value ForwardSignals(const Napi::CallbackInfo& info) {
+  g_forward_to = info[0].As<Napi::Number>().Int32Value();
+  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM};
+  for (int s : sigs) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = OnSignal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(s, &sa, nullptr);
+  }
+  return info.Env().Undefined();
+}
+
+// ---- waker ---------------------------------------------------------------------
+struct Waker {
+  std::thread thread;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool armed = false, quit = false;
+  Napi::ThreadSafeFunction tsfn;
+};
+Waker* g_waker = nullptr;
+
+void WakerLoop(Waker* w) {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lk(w->mu);
+      w->cv.wait(lk, [w] { return w->armed || w->quit; });
+      if (w->quit) return;
+      w->armed = false;
+    }
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    // Sees the tracees of the main thread (same thread group); WNOWAIT leaves
+    // the event for the main thread's waitpid.
+    waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WNOWAIT | __WALL);
+    w->tsfn.NonBlockingCall();
+  }
+}
+
+// startWaker(callback): the callback runs on the main thread after arm() once a
+// tracee has an event pending.
+Napi::Value StartWaker(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (g_waker) return env.Undefined();
+  g_waker = new Waker();
+  g_waker->tsfn = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "vview-waker", 0, 1);
+  g_waker->thread = std::thread(WakerLoop, g_waker);
+  return env.Undefined();
+}
+
+Napi::Value ArmWaker(const Napi::CallbackInfo& info) {
+  if (g_waker) {
+    std::lock_guard<std::mutex> lk(g_waker->mu);
+    g_waker->armed = true;
+    g_waker->cv.notify_one();
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value StopWaker(const Napi::CallbackInfo& info) {
+  if (g_waker) {
+    {
+      std::lock_guard<std::mutex> lk(g_waker->mu);
+      g_waker->quit = true;
+      g_waker->cv.notify_one();
+    }
+    // The thread may be inside waitid; that returns ECHILD once no tracee is left,
+    // which is the only time this is called.
+    g_waker->thread.join();
+    g_waker->tsfn.Release();
+    delete g_waker;
+    g_waker = nullptr;
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("configure", Napi::Function::New(env, Configure));
+  exports.Set("claimInode", Napi::Function::New(env, ClaimInode));
+  exports.Set("releaseInode", Napi::Function::New(env, ReleaseInode));
+  exports.Set("spawn", Napi::Function::New(env, Spawn));
+  exports.Set("next", Napi::Function::New(env, Next));
+  exports.Set("resume", Napi::Function::New(env, Resume));
+  exports.Set("readMemory", Napi::Function::New(env, ReadMemory));
+  exports.Set("writeMemory", Napi::Function::New(env, WriteMemory));
+  exports.Set("readString", Napi::Function::New(env, ReadString));
+  exports.Set("scratch", Napi::Function::New(env, Scratch));
+  exports.Set("stats", Napi::Function::New(env, Stats));
+  exports.Set("rootStatus", Napi::Function::New(env, RootStatus));
+  exports.Set("forwardSignals", Napi::Function::New(env, ForwardSignals));
+  exports.Set("startWaker", Napi::Function::New(env, StartWaker));
+  exports.Set("armWaker", Napi::Function::New(env, ArmWaker));
+  exports.Set("stopWaker", Napi::Function::New(env, StopWaker));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(vview_native, Init)

@@ -1,0 +1,39 @@
+#include "filter.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <linux/seccomp.h>
+
+#include "arch.h"
+
+namespace vview {
+
+// The program only loads `arch` and `nr`, never an argument: that keeps every
+// ALLOW result constant per syscall, so the kernel's seccomp action cache
+// (Linux >= 5.11) skips running the filter at all for unrouted syscalls.
+std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced_in, bool foreign_trace) {
+  std::vector<uint32_t> traced = traced_in;
+  std::sort(traced.begin(), traced.end());
+  traced.erase(std::unique(traced.begin(), traced.end()), traced.end());
+
+  const uint32_t allow = SECCOMP_RET_ALLOW;
+  const uint32_t trace = SECCOMP_RET_TRACE;
+  const uint32_t foreign = foreign_trace ? (SECCOMP_RET_TRACE | kForeignRoute) : SECCOMP_RET_ALLOW;
+  std::vector<sock_filter> p;
+  p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
+  p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch::kAuditArch, 1, 0));
+  p.push_back(BPF_STMT(BPF_RET | BPF_K, foreign));
+  p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+  p.push_back(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, arch::kX32Bit, 0, 1));
+  p.push_back(BPF_STMT(BPF_RET | BPF_K, foreign));
+  // Each comparison is followed by its own return, so no jump is longer than one
+  // instruction (classic BPF jump offsets are 8 bits).
+  for (uint32_t nr : traced) {
+    p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1));
+    p.push_back(BPF_STMT(BPF_RET | BPF_K, trace));
+  }
+  p.push_back(BPF_STMT(BPF_RET | BPF_K, allow));
+  return p;
+}
+
+}  // namespace vview

@@ -1,0 +1,18 @@
+// Tracee memory access: process_vm_readv/writev, page by page so that a string
+// ending just before an unmapped page is still read.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <sys/types.h>
+
+namespace vview {
+
+// Reads exactly len bytes; returns 0 or -errno (EFAULT on a bad address).
+int read_mem(pid_t tid, uint64_t addr, void* buf, size_t len);
+// Writes exactly len bytes; falls back to PTRACE_POKEDATA for read-only pages.
+int write_mem(pid_t tid, uint64_t addr, const void* buf, size_t len);
+// Reads a NUL-terminated string of at most max bytes (NUL excluded).
+// Returns 0, -EFAULT, or -ENAMETOOLONG when no NUL is found within max bytes.
+int read_str(pid_t tid, uint64_t addr, size_t max, std::string& out);
+
+}  // namespace vview

@@ -1,0 +1,127 @@
+#include "spawn.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace vview {
+
+static void put(const char* s, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(2, s, n);
+    if (w <= 0) return;
+    s += w;
+    n -= (size_t)w;
+  }
+}
+
+// Child side: only async-signal-safe calls.
+[[noreturn]] static void child(const SpawnRequest& req, char* const* argv, int sync_fd,
+                               pid_t parent, const char* const* errtext) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Node ignores SIGPIPE (and may handle others): the command must start with the
+  // default dispositions, as a shell would give it.
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; s++) {
+    if (s == SIGKILL || s == SIGSTOP) continue;
+    sigaction(s, &dfl, nullptr);
+  }
+  for (int fd : req.inherit_fds) fcntl(fd, F_SETFD, 0);
+  // If the monitor dies before it has attached, do not run untraced.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(127);
+  char go;
+  if (read(sync_fd, &go, 1) != 1) _exit(127);  // the parent has seized us (or died)
+  close(sync_fd);
+  prctl(PR_SET_PDEATHSIG, 0);  // from now on PTRACE_O_EXITKILL covers it
+
+  if (!req.filter.empty()) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(126);
+    struct sock_fprog prog = {(unsigned short)req.filter.size(),
+                              const_cast<sock_filter*>(req.filter.data())};
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+      static const char m[] = "vview: cannot install the seccomp filter\n";
+      put(m, sizeof m - 1);
+      _exit(126);
+    }
+  }
+  int err = ENOENT;
+  for (const auto& c : req.candidates) {
+    execve(c.c_str(), argv, environ);
+    // Like execvp: remember a permission problem over "not found".
+    if (errno != ENOENT && errno != ENOTDIR) err = errno;
+  }
+  if (err == ENOENT || err == ENOTDIR) {
+    put(req.not_found_msg.data(), req.not_found_msg.size());
+    _exit(127);
+  }
+  put(req.denied_prefix.data(), req.denied_prefix.size());
+  const char* t = err < 256 && errtext[err] ? errtext[err] : "cannot execute";
+  put(t, strlen(t));
+  put("\n", 1);
+  _exit(126);
+}
+
+pid_t spawn_traced(const SpawnRequest& req, std::string& error) {
+  std::vector<char*> argv;
+  for (const auto& a : req.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  // strerror is not async-signal-safe: take the texts now.
+  static const char* errtext[256];
+  for (int e = 1; e < 256; e++) errtext[e] = strerror(e);
+
+  int sync[2];
+  if (pipe2(sync, O_CLOEXEC) != 0) {
+    error = std::string("pipe: ") + strerror(errno);
+    return -errno;
+  }
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    int e = errno;
+    close(sync[0]);
+    close(sync[1]);
+    error = std::string("fork: ") + strerror(e);
+    return -e;
+  }
+  if (pid == 0) {
+    close(sync[1]);
+    child(req, argv.data(), sync[0], parent, errtext);
+  }
+  close(sync[0]);
+  if (ptrace(PTRACE_SEIZE, pid, nullptr, (void*)req.ptrace_options) != 0) {
+    int e = errno;
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, __WALL);
+    close(sync[1]);
+    error = std::string("cannot trace the command: ptrace(PTRACE_SEIZE): ") + strerror(e);
+    if (e == EPERM)
+      error += " (is vview already running under a tracer such as strace, gdb or another vview? "
+               "Nesting is not supported yet; or ptrace is restricted: see "
+               "/proc/sys/kernel/yama/ptrace_scope)";
+    return -e;
+  }
+  char go = 'g';
+  ssize_t w = write(sync[1], &go, 1);
+  close(sync[1]);
+  if (w != 1) {
+    error = "cannot start the command";
+    return -EIO;
+  }
+  return pid;
+}
+
+}  // namespace vview

@@ -1,0 +1,410 @@
+#include "tracer.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <elf.h>
+#include <unistd.h>
+
+#include "memory.h"
+
+namespace vview {
+
+Tracer::Tracer() {}
+
+long Tracer::ptrace_options() const {
+  return PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE |
+         PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+}
+
+void Tracer::add_prefix(const std::string& prefix, int module) {
+  prefixes_.emplace_back(prefix, module);
+  std::stable_sort(prefixes_.begin(), prefixes_.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+}
+
+// The module owning the longest prefix that p equals or lies below.
+int Tracer::match_prefix(const std::string& p) const {
+  for (const auto& [prefix, module] : prefixes_) {
+    if (prefix == "/") return module;
+    if (p.size() < prefix.size() || p.compare(0, prefix.size(), prefix) != 0) continue;
+    if (p.size() == prefix.size() || p[prefix.size()] == '/') return module;
+  }
+  return -1;
+}
+
+void Tracer::adopt_root(pid_t pid) {
+  root_ = pid;
+  Tracee& t = tracees_[pid];
+  t.tid = t.tgid = pid;
+  t.known = true;
+  threads_[pid].insert(pid);
+}
+
+Tracer::Tracee& Tracer::get(pid_t tid) {
+  auto it = tracees_.find(tid);
+  if (it != tracees_.end()) return it->second;
+  Tracee& t = tracees_[tid];
+  t.tid = t.tgid = tid;
+  threads_[tid].insert(tid);
+  return t;
+}
+
+bool Tracer::parked(pid_t tid) const {
+  auto it = tracees_.find(tid);
+  return it != tracees_.end() && it->second.parked;
+}
+
+void Tracer::cont(pid_t tid, int sig) {
+  // ESRCH: killed meanwhile (SIGKILL needs no cooperation); its exit comes next.
+  ptrace(PTRACE_CONT, tid, nullptr, (void*)(long)sig);
+}
+
+void Tracer::drop(pid_t tid) {
+  auto it = tracees_.find(tid);
+  if (it == tracees_.end()) return;
+  auto th = threads_.find(it->second.tgid);
+  if (th != threads_.end()) {
+    th->second.erase(tid);
+    if (th->second.empty()) threads_.erase(th);
+  }
+  tracees_.erase(it);
+}
+
+static bool get_regs(pid_t tid, arch::Regs& r) {
+  struct iovec io = {&r, sizeof r};
+  return ptrace(PTRACE_GETREGSET, tid, (void*)NT_PRSTATUS, &io) == 0;
+}
+static bool set_regs(pid_t tid, arch::Regs& r) {
+  struct iovec io = {&r, sizeof r};
+  return ptrace(PTRACE_SETREGSET, tid, (void*)NT_PRSTATUS, &io) == 0;
+}
+
+void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
+  const arch::Regs& r = t.regs;
+  uint64_t ptr = arch::arg(r, s.arg);
+  int dirfd = s.dirfd >= 0 ? (int)(int32_t)arch::arg(r, s.dirfd) : AT_FDCWD;
+  bool fd_itself = false;
+  if (ptr == 0 && s.null_means_fd) {
+    fd_itself = true;
+  } else {
+    int e = read_str(t.tid, ptr, PATH_MAX - 1, out.raw);
+    if (e) {
+      out.error = e;  // the kernel answers EFAULT / ENAMETOOLONG itself
+      return;
+    }
+    if (out.raw.empty()) {
+      if (!s.empty_path.set(r)) {
+        out.error = -ENOENT;
+        return;
+      }
+      fd_itself = true;
+    }
+  }
+  std::string base;
+  int e = 0;
+  if (!fd_itself && out.raw[0] == '/') base = "/";
+  else if (dirfd == AT_FDCWD || s.dirfd < 0) e = resolver.cwd(t.tid, base);
+  else e = resolver.fd_path(t.tid, dirfd, base);
+  if (e) {
+    out.error = e;
+    return;
+  }
+  if (fd_itself) {
+    out.canonical = base;
+  } else {
+    bool follow = true;
+    switch (s.last) {
+      case kFollow: follow = !s.nofollow.set(r); break;
+      case kNoFollow: follow = s.follow.set(r); break;
+      case kOpen: {
+        uint64_t f = s.flags >= 0 ? arch::arg(r, s.flags) : 0;
+        follow = !(f & O_NOFOLLOW) && !((f & O_CREAT) && (f & O_EXCL));
+        break;
+      }
+      case kOpenHow: {
+        struct open_how how;
+        memset(&how, 0, sizeof how);
+        if (read_mem(t.tid, arch::arg(r, s.flags), &how, sizeof how) == 0)
+          follow = !(how.flags & O_NOFOLLOW) && !((how.flags & O_CREAT) && (how.flags & O_EXCL));
+        break;
+      }
+    }
+    Canonical c;
+    auto under = [this](const std::string& p) { return match_prefix(p) >= 0; };
+    e = resolver.canonicalize(t.tid, t.tgid, base, out.raw, follow,
+                              prefixes_.empty() ? PathResolver::Under() : under, c);
+    if (e) {
+      out.error = e;
+      return;
+    }
+    out.canonical = std::move(c.path);
+    out.module = match_prefix(out.canonical);
+    if (out.module < 0 && !c.touched.empty()) out.module = match_prefix(c.touched);
+    return;
+  }
+  out.module = match_prefix(out.canonical);
+}
+
+// A seccomp stop. Returns true when JavaScript must see it (ev filled, tracee parked).
+bool Tracer::on_seccomp(Tracee& t, Event& ev) {
+  if (!get_regs(t.tid, t.regs)) return false;  // vanished (killed)
+  long nr = arch::nr(t.regs);
+  if (nr < 0 || (size_t)nr >= routes_.size() || routes_[nr].bits == 0) {
+    cont(t.tid);
+    fast_resumes++;
+    return false;
+  }
+  const SyscallRoute& route = routes_[nr];
+  uint8_t matched = route.bits & kRouteName;
+  ev.paths.clear();
+  ev.fds.clear();
+  if (route.bits & kRoutePath) {
+    ev.paths.resize(route.paths.size());
+    for (size_t i = 0; i < route.paths.size(); i++) {
+      resolve_path(t, route.paths[i], ev.paths[i]);
+      if (ev.paths[i].module >= 0) matched |= kRoutePath;
+    }
+  }
+  if (route.bits & kRouteFd && !inodes_.empty()) {
+    for (int8_t a : route.fds) {
+      int fd = (int)(int32_t)arch::arg(t.regs, a);
+      if (fd < 0) continue;
+      char p[64];
+      snprintf(p, sizeof p, "/proc/%d/fd/%d", t.tid, fd);
+      struct stat st;
+      if (stat(p, &st) != 0) continue;
+      auto it = inodes_.find({(uint64_t)st.st_dev, (uint64_t)st.st_ino});
+      if (it == inodes_.end()) continue;
+      ev.fds.push_back({fd, it->second, (uint64_t)st.st_dev, (uint64_t)st.st_ino});
+      matched |= kRouteFd;
+    }
+  }
+  if (!matched) {
+    cont(t.tid);
+    fast_resumes++;
+    return false;
+  }
+  ev.type = Event::kSyscall;
+  ev.tid = t.tid;
+  ev.tgid = t.tgid;
+  ev.nr = nr;
+  for (int i = 0; i < 6; i++) ev.args[i] = arch::arg(t.regs, i);
+  ev.route = matched;
+  t.parked = true;
+  t.at_exit = false;
+  t.scratch_top = arch::sp(t.regs) - arch::kRedZone;
+  js_events++;
+  return true;
+}
+
+static bool is_stop_signal(int sig) {
+  return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+int Tracer::next(bool block, Event& ev) {
+  for (;;) {
+    int status = 0;
+    pid_t tid = waitpid(-1, &status, __WALL | (block ? 0 : WNOHANG));
+    if (tid == 0) {
+      ev.type = Event::kNone;
+      return 0;
+    }
+    if (tid < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ECHILD) {
+        ev.type = Event::kDone;
+        return 0;
+      }
+      return -errno;
+    }
+    stops++;
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      auto it = tracees_.find(tid);
+      pid_t tgid = it != tracees_.end() ? it->second.tgid : tid;
+      drop(tid);
+      if (tid == root_) root_status_ = status;
+      ev = Event();
+      ev.type = Event::kExit;
+      ev.tid = tid;
+      ev.tgid = tgid;
+      ev.status = status;
+      ev.last = threads_.find(tgid) == threads_.end();
+      return 0;
+    }
+    if (!WIFSTOPPED(status)) continue;
+    int sig = WSTOPSIG(status);
+    int event = (unsigned)status >> 16;
+    Tracee& t = get(tid);
+    switch (event) {
+      case PTRACE_EVENT_SECCOMP:
+        if (t.held) t.held = false;
+        if (on_seccomp(t, ev)) return 0;
+        continue;
+      case PTRACE_EVENT_FORK:
+      case PTRACE_EVENT_VFORK:
+      case PTRACE_EVENT_CLONE: {
+        unsigned long msg = 0;
+        ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg);
+        pid_t child = (pid_t)msg;
+        bool thread = false;
+        if (event == PTRACE_EVENT_CLONE) {
+          arch::Regs r;
+          if (get_regs(tid, r)) {
+            uint64_t flags = 0;
+            if (arch::nr(r) == SYS_clone3) read_mem(tid, arch::arg(r, 0), &flags, sizeof flags);
+            else flags = arch::arg(r, 0);
+            thread = flags & CLONE_THREAD;
+          }
+        }
+        bool existed = tracees_.count(child) > 0;
+        Tracee& c = get(child);
+        if (c.tgid != (thread ? t.tgid : child)) {
+          auto th = threads_.find(c.tgid);
+          if (th != threads_.end()) {
+            th->second.erase(child);
+            if (th->second.empty()) threads_.erase(th);
+          }
+          c.tgid = thread ? t.tgid : child;
+          threads_[c.tgid].insert(child);
+        }
+        c.known = true;
+        if (existed && c.held) {
+          c.held = false;
+          cont(child);
+        }
+        cont(tid);
+        ev = Event();
+        ev.type = Event::kSpawn;
+        ev.tid = tid;
+        ev.tgid = t.tgid;
+        ev.child = child;
+        ev.thread = thread;
+        return 0;
+      }
+      case PTRACE_EVENT_EXEC: {
+        unsigned long msg = 0;
+        ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg);
+        pid_t old = (pid_t)msg;
+        if (old != tid) {
+          // A non-leader thread ran execve: it now has the leader's tid, and the
+          // other threads are gone. Keep its syscall state under the new tid.
+          auto it = tracees_.find(old);
+          if (it != tracees_.end()) {
+            bool await = it->second.await_exit;
+            drop(old);
+            get(tid).await_exit = await;
+          }
+        }
+        Tracee& n = get(tid);
+        n.known = true;
+        cont(tid);
+        ev = Event();
+        ev.type = Event::kExec;
+        ev.tid = tid;
+        ev.tgid = n.tgid;
+        ev.old_tid = old;
+        return 0;
+      }
+      case PTRACE_EVENT_STOP:
+        if (is_stop_signal(sig)) {
+          // Group-stop (Ctrl-Z, SIGSTOP): stay stopped, but let the kernel tell the
+          // real parent and wake us on SIGCONT.
+          ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
+        } else if (!t.known && tid != root_) {
+          t.held = true;  // resumed when its parent's fork/clone event tells its tgid
+        } else {
+          cont(tid);
+        }
+        continue;
+      case 0:
+        if (sig == (SIGTRAP | 0x80)) {
+          if (!t.await_exit) {
+            cont(tid);
+            continue;
+          }
+          t.await_exit = false;
+          if (!get_regs(tid, t.regs)) continue;
+          int64_t r = arch::ret(t.regs);
+          if (r <= -512 && r >= -516) {
+            cont(tid);  // interrupted: the restarted call stops at seccomp again
+            continue;
+          }
+          ev = Event();
+          ev.type = Event::kSyscallExit;
+          ev.tid = tid;
+          ev.tgid = t.tgid;
+          ev.nr = arch::nr(t.regs);
+          for (int i = 0; i < 6; i++) ev.args[i] = arch::arg(t.regs, i);
+          ev.ret = r;
+          t.parked = true;
+          t.at_exit = true;
+          t.scratch_top = arch::sp(t.regs) - arch::kRedZone;
+          js_events++;
+          return 0;
+        }
+        // Signal-delivery-stop: deliver it unchanged.
+        cont(tid, sig);
+        continue;
+      default:
+        cont(tid);
+        continue;
+    }
+  }
+}
+
+int Tracer::resume(pid_t tid, const Action& a) {
+  auto it = tracees_.find(tid);
+  if (it == tracees_.end() || !it->second.parked) return -ESRCH;
+  Tracee& t = it->second;
+  t.parked = false;
+  bool dirty = false;
+  if (!t.at_exit) {
+    if (a.kind == Action::kReturn) {
+      arch::skip_syscall(t.regs, a.value);
+      dirty = true;
+    } else {
+      for (const auto& [i, v] : a.set_args) {
+        arch::set_arg(t.regs, i, v);
+        dirty = true;
+      }
+    }
+  } else {
+    if (a.kind == Action::kReturn) {
+      arch::set_ret(t.regs, a.value);
+      dirty = true;
+    } else if (a.kind == Action::kRestart) {
+      arch::restart_syscall(t.regs);
+      dirty = true;
+    }
+  }
+  if (dirty && !set_regs(tid, t.regs)) return -errno;
+  if (!t.at_exit && a.kind == Action::kContinue && a.want_exit) {
+    t.await_exit = true;
+    if (ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr) != 0) return -errno;
+    return 0;
+  }
+  if (ptrace(PTRACE_CONT, tid, nullptr, nullptr) != 0) return -errno;
+  return 0;
+}
+
+int64_t Tracer::scratch(pid_t tid, size_t len) {
+  auto it = tracees_.find(tid);
+  if (it == tracees_.end() || !it->second.parked) return -ESRCH;
+  Tracee& t = it->second;
+  t.scratch_top = (t.scratch_top - len) & ~(uint64_t)15;
+  return (int64_t)t.scratch_top;
+}
+
+}  // namespace vview

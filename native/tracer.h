@@ -1,0 +1,134 @@
+// The ptrace side of the monitor. One Tracer runs on the thread that attached
+// (ptrace requires it: Node's main thread). It waits for stops, follows the
+// process tree, and applies the fast path: a routed syscall whose paths and fds
+// belong to no module is resumed here without entering JavaScript.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+#include <sys/types.h>
+
+#include "arch.h"
+#include "paths.h"
+
+namespace vview {
+
+enum RouteBits : uint8_t { kRouteName = 1, kRoutePath = 2, kRouteFd = 4 };
+enum LastMode : uint8_t { kFollow = 0, kNoFollow = 1, kOpen = 2, kOpenHow = 3 };
+
+struct FlagBit {
+  int8_t arg = -1;
+  uint64_t bit = 0;
+  bool set(const arch::Regs& r) const { return arg >= 0 && (arch::arg(r, arg) & bit); }
+};
+
+struct PathSpec {
+  int8_t arg = 0;
+  int8_t dirfd = -1;
+  LastMode last = kFollow;
+  FlagBit nofollow, follow, empty_path;
+  int8_t flags = -1;
+  bool null_means_fd = false;
+};
+
+struct SyscallRoute {
+  uint8_t bits = 0;
+  std::vector<PathSpec> paths;
+  std::vector<int8_t> fds;
+};
+
+struct PathResult {
+  std::string raw;        // as the tracee passed it
+  std::string canonical;  // empty when it could not be canonicalized (kernel answers)
+  int module = -1;        // owner of the mount prefix it falls under, or -1
+  int error = 0;          // -errno from reading / canonicalizing
+};
+
+struct FdResult {
+  int fd;
+  int module;
+  uint64_t dev, ino;
+};
+
+struct Event {
+  enum Type { kNone, kDone, kSyscall, kSyscallExit, kSpawn, kExec, kExit } type = kNone;
+  pid_t tid = 0, tgid = 0;
+  pid_t child = 0;  // kSpawn: new tid
+  bool thread = false;
+  pid_t old_tid = 0;  // kExec
+  long nr = -1;
+  uint64_t args[6] = {0, 0, 0, 0, 0, 0};
+  int64_t ret = 0;  // kSyscallExit
+  uint8_t route = 0;
+  std::vector<PathResult> paths;
+  std::vector<FdResult> fds;
+  int status = 0;     // kExit: wait status
+  bool last = false;  // kExit: last thread of its process
+};
+
+struct Action {
+  enum Kind { kContinue = 0, kReturn = 1, kRestart = 2 } kind = kContinue;
+  int64_t value = 0;          // kReturn: result (>= 0) or -errno
+  bool want_exit = false;     // kContinue at entry: stop again at syscall exit
+  std::vector<std::pair<int, uint64_t>> set_args;  // at entry: rewrite arguments
+};
+
+class Tracer {
+ public:
+  Tracer();
+
+  void set_routes(std::vector<SyscallRoute> routes) { routes_ = std::move(routes); }
+  void add_prefix(const std::string& prefix, int module);
+  void claim_inode(uint64_t dev, uint64_t ino, int module) { inodes_[{dev, ino}] = module; }
+  void release_inode(uint64_t dev, uint64_t ino) { inodes_.erase({dev, ino}); }
+  long ptrace_options() const;
+
+  void adopt_root(pid_t pid);
+  pid_t root() const { return root_; }
+  int root_status() const { return root_status_; }
+
+  // Waits for the next event JavaScript must see. block=false: returns kNone when
+  // nothing is pending. kDone when no tracee is left. -errno on a tracer failure.
+  int next(bool block, Event& ev);
+  // Applies JavaScript's answer to a tracee parked at a syscall entry or exit.
+  int resume(pid_t tid, const Action& a);
+  // Scratch memory below the parked tracee's stack (past the red zone).
+  int64_t scratch(pid_t tid, size_t len);
+  bool parked(pid_t tid) const;
+  size_t tracee_count() const { return tracees_.size(); }
+
+  uint64_t stops = 0, fast_resumes = 0, js_events = 0;
+  PathResolver resolver;
+
+ private:
+  struct Tracee {
+    pid_t tid = 0, tgid = 0;
+    bool known = false;       // its parent's fork/clone event was seen
+    bool held = false;        // initial stop seen before the parent's event: not resumed yet
+    bool parked = false;      // stopped at a syscall, waiting for resume()
+    bool at_exit = false;     // parked at a syscall-exit stop
+    bool await_exit = false;  // resumed with PTRACE_SYSCALL: next syscall stop is the exit
+    uint64_t scratch_top = 0;
+    arch::Regs regs{};
+  };
+
+  Tracee& get(pid_t tid);
+  bool on_seccomp(Tracee& t, Event& ev);
+  void resolve_path(Tracee& t, const PathSpec& s, PathResult& out);
+  int match_prefix(const std::string& p) const;
+  void cont(pid_t tid, int sig = 0);
+  void drop(pid_t tid);
+
+  std::vector<SyscallRoute> routes_;
+  std::vector<std::pair<std::string, int>> prefixes_;  // longest first
+  std::map<std::pair<uint64_t, uint64_t>, int> inodes_;
+  std::unordered_map<pid_t, Tracee> tracees_;
+  std::unordered_map<pid_t, std::unordered_set<pid_t>> threads_;
+  pid_t root_ = 0;
+  int root_status_ = 0;
+};
+
+}  // namespace vview

@@ -1,0 +1,86 @@
+/**
+ * vview run [--config view.yaml] [--trace[=file]] [--stats] [--] command [args...]
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { ConfigError, loadConfigFile, type ViewConfig } from './vm/config.js';
+import { run, SetupError } from './vm/monitor.js';
+import { BUILTIN_MODULES } from './modules/index.js';
+
+const USAGE = `usage: vview run [--config view.yaml] [--trace[=FILE]] [--stats] [--] command [args...]
+       vview modules        list the built-in modules
+       vview --version
+
+  --config FILE   the view: modules and their options (YAML)
+  --trace[=FILE]  one line per call a module handled (to stderr, or FILE)
+  --stats         at exit, calls routed per module and syscall, time in handlers
+`;
+
+function fail(msg: string, code = 2): never {
+  fs.writeSync(2, `vview: ${msg}\n`);
+  process.exit(code);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === '-h' || verb === '--help' || verb === 'help') {
+    fs.writeSync(verb === undefined ? 2 : 1, USAGE);
+    return verb === undefined ? 2 : 0;
+  }
+  if (verb === '--version') {
+    const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+    fs.writeSync(1, `vview ${pkg.version}\n`);
+    return 0;
+  }
+  if (verb === 'modules') {
+    for (const [name, def] of Object.entries(BUILTIN_MODULES)) fs.writeSync(1, `${name.padEnd(10)} ${def.description ?? ''}\n`);
+    return 0;
+  }
+  if (verb !== 'run') fail(`unknown command "${verb}"\n${USAGE}`);
+
+  let configFile: string | undefined;
+  let trace: string | boolean = false;
+  let stats = false;
+  let i = 0;
+  for (; i < rest.length; i++) {
+    const a = rest[i];
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (!a.startsWith('-')) break;
+    if (a === '--config' || a === '-c') {
+      if (i + 1 >= rest.length) fail('--config needs a file');
+      configFile = rest[++i];
+    } else if (a.startsWith('--config=')) configFile = a.slice(9);
+    else if (a === '--trace') trace = true;
+    else if (a.startsWith('--trace=')) trace = a.slice(8);
+    else if (a === '--stats') stats = true;
+    else fail(`unknown option ${a}\n${USAGE}`);
+  }
+  const command = rest.slice(i);
+  if (command.length === 0) fail(`no command given\n${USAGE}`);
+
+  let config: ViewConfig = { modules: [] };
+  try {
+    if (configFile) config = await loadConfigFile(configFile);
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    throw e;
+  }
+  let traceFd: number | undefined;
+  if (trace === true) traceFd = 2;
+  else if (typeof trace === 'string') {
+    try {
+      traceFd = fs.openSync(trace, 'w', 0o600);
+    } catch (e) {
+      fail(`cannot open the trace file: ${(e as Error).message}`);
+    }
+  }
+  try {
+    return await run({ command, config, traceFd, stats });
+  } catch (e) {
+    if (e instanceof SetupError || e instanceof ConfigError) fail(e.message);
+    fail((e as Error).message, 125);
+  }
+}

@@ -1,0 +1,9 @@
+/** The built-in modules, by the name a config uses. */
+import type { ModuleDefinition } from '../vm/module.js';
+import uname from './uname.js';
+import hide from './hide.js';
+
+export const BUILTIN_MODULES: Record<string, ModuleDefinition<any>> = {
+  uname,
+  hide,
+};

@@ -1,0 +1,138 @@
+/**
+ * The view configuration: a YAML file listing modules and their options.
+ *
+ *   modules:
+ *     - uname: { nodename: sandbox }
+ *     - hide: { paths: [/etc/shadow] }
+ *     - ./my-module.js: { any: options }
+ *
+ * A bad config is refused before anything runs, naming file, line and key.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { OptionError, type ModuleDefinition } from './module.js';
+import { BUILTIN_MODULES } from '../modules/index.js';
+
+export class ConfigError extends Error {}
+
+export interface ModuleEntry {
+  ref: string; // as written
+  def: ModuleDefinition<unknown>;
+  options: unknown;
+  name: string;
+}
+
+export interface ViewConfig {
+  file?: string;
+  modules: ModuleEntry[];
+}
+
+type KeyPath = (string | number)[];
+
+function keyText(p: KeyPath): string {
+  let s = '';
+  for (const k of p) s += typeof k === 'number' ? `[${k}]` : s ? `.${k}` : k;
+  return s;
+}
+
+/** Where a problem is: "file:line: key: message". */
+class Locator {
+  constructor(private readonly file: string, private readonly doc?: Document, private readonly lines?: LineCounter) {}
+  error(key: KeyPath, message: string): ConfigError {
+    let where = this.file;
+    if (this.doc && this.lines) {
+      // The deepest node that exists on the key path.
+      for (let n = key.length; n >= 0; n--) {
+        const node = (n === 0 ? this.doc.contents : this.doc.getIn(key.slice(0, n), true)) as YamlNode | undefined;
+        const range = node && (node as { range?: [number, number, number] }).range;
+        if (range) {
+          where += `:${this.lines.linePos(range[0]).line}`;
+          break;
+        }
+      }
+    }
+    return new ConfigError(`${where}: ${key.length ? keyText(key) + ': ' : ''}${message}`);
+  }
+}
+
+export async function loadConfigFile(file: string): Promise<ViewConfig> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`${file}: cannot read the config: ${(e as Error).message}`);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const loc = new Locator(file, doc, lines);
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    const line = e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line;
+    throw new ConfigError(`${file}:${line}: invalid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const raw = doc.toJS() as unknown;
+  return resolveConfig(raw, path.dirname(path.resolve(file)), loc, file);
+}
+
+export async function resolveConfig(raw: unknown, baseDir: string, loc: Locator | string = '<config>', file?: string): Promise<ViewConfig> {
+  const at = typeof loc === 'string' ? new Locator(loc) : loc;
+  if (raw === null || raw === undefined) return { file, modules: [] };
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw at.error([], 'expected a mapping with a `modules` list');
+  for (const k of Object.keys(raw)) if (k !== 'modules') throw at.error([k], 'unknown key (expected `modules`)');
+  const list = (raw as { modules?: unknown }).modules;
+  if (list === undefined || list === null) return { file, modules: [] };
+  if (!Array.isArray(list)) throw at.error(['modules'], 'expected a list of modules');
+  const modules: ModuleEntry[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i] as unknown;
+    let ref: string;
+    let options: unknown;
+    if (typeof item === 'string') {
+      ref = item;
+      options = undefined;
+    } else if (item && typeof item === 'object' && !Array.isArray(item) && Object.keys(item).length === 1) {
+      ref = Object.keys(item)[0];
+      options = (item as Record<string, unknown>)[ref];
+    } else {
+      throw at.error(['modules', i], 'expected a module name, or `name: { options }`');
+    }
+    const def = await findModule(ref, baseDir, (m) => at.error(['modules', i], m));
+    let parsed: unknown = options;
+    if (def.options) {
+      try {
+        parsed = def.options(options ?? {});
+      } catch (e) {
+        if (e instanceof OptionError) throw at.error(['modules', i, ref, ...e.key], e.message);
+        throw at.error(['modules', i, ref], (e as Error).message);
+      }
+    }
+    modules.push({ ref, def, options: parsed, name: def.name });
+  }
+  return { file, modules };
+}
+
+async function findModule(ref: string, baseDir: string, err: (m: string) => ConfigError): Promise<ModuleDefinition<unknown>> {
+  const builtin = BUILTIN_MODULES[ref];
+  if (builtin) return builtin as ModuleDefinition<unknown>;
+  if (!ref.includes('/') && !/\.(m?js|ts|mts)$/.test(ref))
+    throw err(`unknown module "${ref}" (built-in modules: ${Object.keys(BUILTIN_MODULES).join(', ')}; or give a file path)`);
+  const file = path.resolve(baseDir, ref);
+  if (!fs.existsSync(file)) throw err(`module file ${file} does not exist`);
+  if (/\.m?ts$/.test(file)) {
+    // TypeScript modules load through tsx, registered on first need.
+    const { register } = await import('tsx/esm/api');
+    register();
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw err(`cannot load module ${file}: ${(e as Error).message}`);
+  }
+  const def = (mod.default ?? mod.module) as ModuleDefinition<unknown> | undefined;
+  if (!def || typeof def.setup !== 'function' || typeof def.name !== 'string')
+    throw err(`${file} does not export a module (export default defineModule({ name, setup }))`);
+  return def;
+}

@@ -1,0 +1,163 @@
+/**
+ * The module API (syscall level). A module declares, as data, what it serves:
+ * syscalls by name, path prefixes (mount points), and the syscalls it serves on
+ * file descriptors whose inode it claims. The runtime compiles that into the
+ * seccomp filter and the native fast path; only matching calls reach a handler.
+ *
+ * A handler receives a decoded call and answers:
+ *   ret(value) | errno('ENOENT')    emulate: the kernel never runs the call
+ *   forward(onExit?)                let the kernel run it, optionally see/change the result
+ *   rewrite({1: '/new/path'}, onExit?)   run it with other arguments
+ *   undefined                        not mine: the next module, else the kernel
+ * Handlers may be async; other tracees keep running meanwhile.
+ */
+import type { SyscallName } from './arch/index.js';
+import { errnoNumber, type ErrnoName } from './errno.js';
+
+export type { SyscallName } from './arch/index.js';
+export type { ErrnoName } from './errno.js';
+export type Awaitable<T> = T | Promise<T>;
+
+/** What a handler answers. */
+export type Action =
+  | { kind: 'return'; value: bigint }
+  | { kind: 'forward'; onExit?: ExitHook }
+  | { kind: 'rewrite'; args: Record<number, bigint | number | string | Buffer>; onExit?: ExitHook };
+
+/** Called at syscall exit: return a new result, RESTART to run the call again, or nothing to keep it. */
+export type ExitHook = (exit: SyscallExit) => Awaitable<number | bigint | typeof RESTART | void>;
+export const RESTART = Symbol('vview.restart');
+
+export const ret = (value: number | bigint): Action => ({ kind: 'return', value: BigInt(value) });
+export const errno = (e: ErrnoName | number): Action => ({ kind: 'return', value: -BigInt(errnoNumber(e)) });
+export const forward = (onExit?: ExitHook): Action => ({ kind: 'forward', onExit });
+export const rewrite = (args: Record<number, bigint | number | string | Buffer>, onExit?: ExitHook): Action => ({
+  kind: 'rewrite',
+  args,
+  onExit,
+});
+
+/** Thrown by memory helpers (and usable by handlers): answers the call with this errno. */
+export class SyscallError extends Error {
+  constructor(readonly errno: ErrnoName | number, message?: string) {
+    super(message ?? `syscall error ${String(errno)}`);
+  }
+}
+
+/** Access to the memory of the calling thread. Errors throw SyscallError('EFAULT'). */
+export interface TraceeMemory {
+  read(addr: number | bigint, len: number): Buffer;
+  write(addr: number | bigint, data: Buffer): void;
+  /** A NUL-terminated string (max bytes without the NUL). */
+  readString(addr: number | bigint, max?: number): string;
+  /** Scratch space below the caller's stack, valid until the call is resumed. */
+  alloc(len: number): number;
+}
+
+export interface CallPath {
+  /** The path as the process passed it. */
+  raw: string;
+  /** The absolute path the kernel would resolve it to (symlinks, .., cwd, dirfd). */
+  canonical?: string;
+  /** True when this path is under one of the current module's prefixes. */
+  mine: boolean;
+}
+
+export interface CallFd {
+  fd: number;
+  dev: bigint;
+  ino: bigint;
+  mine: boolean;
+}
+
+export interface SyscallCall {
+  readonly pid: number;
+  readonly tid: number;
+  readonly name: SyscallName;
+  readonly nr: number;
+  /** Raw 64-bit argument registers. */
+  readonly args: readonly bigint[];
+  /** How the call reached this module. */
+  readonly route: 'name' | 'path' | 'fd';
+  /** Argument i as a signed 32-bit int (fds, flags, AT_FDCWD). */
+  int(i: number): number;
+  /** Argument i as an unsigned 64-bit value. */
+  ulong(i: number): bigint;
+  /** Argument i as a pointer (a JS number; user addresses fit). */
+  ptr(i: number): number;
+  /** Path arguments, in order, for path-taking syscalls. */
+  readonly paths: readonly CallPath[];
+  /** The first path argument under this module's prefixes (canonical). */
+  readonly path: string | undefined;
+  readonly fds: readonly CallFd[];
+  readonly mem: TraceeMemory;
+  /** Decodes the call like --trace prints it. */
+  format(): string;
+}
+
+export interface SyscallExit {
+  readonly pid: number;
+  readonly tid: number;
+  readonly name: SyscallName;
+  readonly args: readonly bigint[];
+  /** The kernel's result: >= 0, or -errno. */
+  readonly result: number;
+  readonly mem: TraceeMemory;
+}
+
+export type Handler = (call: SyscallCall) => Awaitable<Action | undefined | void>;
+export type Handlers = Partial<Record<SyscallName, Handler>>;
+
+/** State a module keeps per process: created on first use, copied at fork, kept at exec, dropped at exit. */
+export interface PerProcess<T> {
+  get(pid: number): T;
+  has(pid: number): boolean;
+}
+
+export interface ModuleContext {
+  /** This instance's name, for messages. */
+  readonly name: string;
+  /** Route fd calls on this inode (a kernel object the module handed out or watches) to this module. */
+  claimInode(dev: bigint | number, ino: bigint | number): void;
+  releaseInode(dev: bigint | number, ino: bigint | number): void;
+  perProcess<T>(init: (pid: number) => T, fork?: (parent: T, child: number) => T): PerProcess<T>;
+  /** A line on vview's stderr, prefixed with the module name. */
+  warn(message: string): void;
+}
+
+/** What setup() returns: the routes, as data, and the handlers. */
+export interface ModuleInstance {
+  /** Routed by syscall number, whatever the arguments. */
+  syscalls?: Handlers;
+  /**
+   * Path prefixes (mount points, need not exist on the host). Every path-taking
+   * syscall whose canonical path is at or below one reaches `handlers[name]`, or
+   * `other` when there is no specific handler: nothing path-based bypasses it.
+   */
+  paths?: { prefixes: string[]; handlers?: Handlers; other: Handler };
+  /** Syscalls served on fds whose inode this module claims (ctx.claimInode). */
+  fds?: { handlers: Handlers };
+  /** Flush state: called once when the view ends (also on SIGINT/SIGTERM). */
+  close?(): Awaitable<void>;
+}
+
+/** A problem with a module's options, at a key path below the module's entry. */
+export class OptionError extends Error {
+  constructor(readonly key: (string | number)[], message: string) {
+    super(message);
+  }
+}
+
+export interface ModuleDefinition<O = unknown> {
+  name: string;
+  description?: string;
+  /** Validates the options from the config; throw OptionError(key, message). */
+  options?(raw: unknown): O;
+  setup(options: O, ctx: ModuleContext): Awaitable<ModuleInstance>;
+}
+
+export function defineModule<O>(def: ModuleDefinition<O>): ModuleDefinition<O> {
+  if (!def || typeof def.name !== 'string' || typeof def.setup !== 'function')
+    throw new TypeError('defineModule: a module needs a name and a setup function');
+  return def;
+}

@@ -1,0 +1,169 @@
+/**
+ * The monitor: sets up the modules, starts the command under the tracer, and
+ * runs the event loop until the last tracee is gone.
+ *
+ * The loop blocks in native code (waitpid on this thread) while no module
+ * handler is pending, so a stop that needs JavaScript costs a synchronous call,
+ * not an event-loop round trip. While an async handler is pending, it drains
+ * events without blocking and otherwise awaits the event loop, woken by the
+ * native waker thread when a tracee stops.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { native, EventType } from './native.js';
+import { ProcessTable } from './process.js';
+import { Router, type LoadedModule, type TraceSink } from './router.js';
+import type { ModuleContext } from './module.js';
+import type { ViewConfig } from './config.js';
+
+export interface RunOptions {
+  command: string[];
+  config: ViewConfig;
+  /** --trace: where lines go (a file descriptor). */
+  traceFd?: number;
+  stats?: boolean;
+  /** Where vview's own messages go. */
+  stderrFd?: number;
+}
+
+export class SetupError extends Error {}
+
+function say(fd: number, text: string): void {
+  try {
+    fs.writeSync(fd, text.endsWith('\n') ? text : text + '\n');
+  } catch {
+    /* nowhere to report */
+  }
+}
+
+/** PATH search done up front (the forked child may only exec). */
+function candidates(cmd: string): string[] {
+  if (cmd.includes('/')) return [cmd];
+  const dirs = (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':');
+  return dirs.map((d) => path.join(d || '.', cmd));
+}
+
+/** Runs the command in the view; resolves to the exit status a shell would report. */
+export async function run(opts: RunOptions): Promise<number> {
+  const errFd = opts.stderrFd ?? 2;
+  const n = native();
+  const procs = new ProcessTable();
+  const warn = (module: string) => (msg: string) => say(errFd, `vview: ${module}: ${msg}`);
+
+  const modules: LoadedModule[] = [];
+  for (let i = 0; i < opts.config.modules.length; i++) {
+    const entry = opts.config.modules[i];
+    const ctx: ModuleContext = {
+      name: entry.name,
+      claimInode: (dev, ino) => n.claimInode(dev, ino, i),
+      releaseInode: (dev, ino) => n.releaseInode(dev, ino),
+      perProcess: (init, fork) => procs.perProcess(init, fork),
+      warn: warn(entry.name),
+    };
+    try {
+      modules.push({ name: entry.name, instance: await entry.def.setup(entry.options, ctx) });
+    } catch (e) {
+      throw new SetupError(`module ${entry.name}: ${(e as Error).message}`);
+    }
+  }
+
+  const trace: TraceSink | undefined =
+    opts.traceFd === undefined ? undefined : { line: (t) => say(opts.traceFd!, t) };
+  const router = new Router(n, modules, trace, warn('vview'));
+  const cfg = router.nativeConfig();
+  n.configure({ routes: cfg.routes, prefixes: cfg.prefixes });
+
+  const [cmd, ...rest] = opts.command;
+  // bin/vview records which fds the caller passed before Node marked them all
+  // close-on-exec; without it (embedded use), stdio.
+  const inherited = process.env.VVIEW_INHERIT_FDS;
+  delete process.env.VVIEW_INHERIT_FDS;
+  const inheritFds = inherited === undefined ? [0, 1, 2] : inherited.trim().split(/\s+/).filter(Boolean).map(Number);
+  const pid = n.spawn({
+    candidates: candidates(cmd),
+    argv: [cmd, ...rest],
+    inheritFds,
+    filter: cfg.traced.length > 0,
+    traced: cfg.traced,
+    notFound: `vview: ${cmd}: command not found\n`,
+    denied: `vview: ${cmd}: `,
+  });
+  procs.add(pid, process.pid);
+  n.forwardSignals(pid);
+
+  let wake: (() => void) | null = null;
+  const poke = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  router.onSettled = poke;
+  n.startWaker(poke);
+
+  const t0 = process.hrtime.bigint();
+  try {
+    for (;;) {
+      const ev = n.next(router.inFlight === 0);
+      switch (ev.type) {
+        case EventType.None:
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            n.armWaker();
+          });
+          continue;
+        case EventType.Done:
+          break;
+        case EventType.Syscall:
+          router.onSyscall(ev);
+          continue;
+        case EventType.SyscallExit:
+          router.onSyscallExit(ev);
+          continue;
+        case EventType.Spawn:
+          procs.onSpawn(ev.tid, ev.child, ev.thread);
+          continue;
+        case EventType.Exec:
+          if (ev.oldTid !== ev.tid) router.forget(ev.oldTid);
+          procs.onExec(ev.pid, ev.oldTid);
+          continue;
+        case EventType.Exit:
+          router.forget(ev.tid);
+          procs.onExit(ev.tid, ev.last);
+          continue;
+      }
+      break;
+    }
+  } finally {
+    n.stopWaker();
+    for (const m of modules) {
+      try {
+        await m.instance.close?.();
+      } catch (e) {
+        say(errFd, `vview: ${m.name}: close failed: ${(e as Error).message}`);
+      }
+    }
+  }
+  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (opts.stats) printStats(errFd, router, n.stats(), elapsed);
+  return exitStatus(n.rootStatus());
+}
+
+/** What a shell reports: the exit code, or 128 + the signal that killed it. */
+export function exitStatus(status: number): number {
+  const sig = status & 0x7f;
+  if (sig === 0) return (status >> 8) & 0xff;
+  return 128 + sig;
+}
+
+function printStats(fd: number, router: Router, s: ReturnType<ReturnType<typeof native>['stats']>, elapsed: number): void {
+  const rows = router.statsRows();
+  const lines = [`vview: ${elapsed.toFixed(3)} s; ${s.stops} tracer stops, ${s.fastResumes} resumed in native code, ${s.jsEvents} handed to JavaScript, ${s.lookups} path lookups`];
+  if (rows.length) {
+    lines.push(`  ${'module'.padEnd(12)} ${'syscall'.padEnd(18)} ${'calls'.padStart(9)} ${'handler ms'.padStart(11)} ${'µs/call'.padStart(8)}`);
+    for (const r of rows) {
+      const ms = Number(r.ns) / 1e6;
+      lines.push(`  ${r.module.padEnd(12)} ${r.syscall.padEnd(18)} ${String(r.calls).padStart(9)} ${ms.toFixed(2).padStart(11)} ${((ms * 1000) / r.calls).toFixed(1).padStart(8)}`);
+    }
+  } else lines.push('  no call reached a module');
+  say(fd, lines.join('\n'));
+}

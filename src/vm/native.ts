@@ -1,0 +1,107 @@
+/**
+ * The native core (native/*.cc), loaded once. Everything ptrace happens inside
+ * it, on this (the main) thread; see native/addon.cc for the contract.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import fs from 'node:fs';
+
+export const enum EventType {
+  None = 0,
+  Done = 1,
+  Syscall = 2,
+  SyscallExit = 3,
+  Spawn = 4,
+  Exec = 5,
+  Exit = 6,
+}
+
+export const enum RouteBits {
+  Name = 1,
+  Path = 2,
+  Fd = 4,
+}
+
+export const enum ResumeKind {
+  Continue = 0,
+  Return = 1,
+  Restart = 2,
+}
+
+export interface NativePath {
+  raw: string;
+  canonical?: string;
+  module: number;
+  error: number;
+}
+export interface NativeFd {
+  fd: number;
+  module: number;
+  dev: bigint;
+  ino: bigint;
+}
+
+export type NativeEvent =
+  | { type: EventType.None | EventType.Done }
+  | { type: EventType.Syscall; tid: number; pid: number; nr: number; args: bigint[]; route: number; paths: NativePath[]; fds: NativeFd[] }
+  | { type: EventType.SyscallExit; tid: number; pid: number; nr: number; args: bigint[]; ret: number }
+  | { type: EventType.Spawn; tid: number; pid: number; child: number; thread: boolean }
+  | { type: EventType.Exec; tid: number; pid: number; oldTid: number }
+  | { type: EventType.Exit; tid: number; pid: number; status: number; last: boolean };
+
+export interface NativeFlag {
+  arg: number;
+  bit: number | bigint;
+}
+export interface NativePathSpec {
+  arg: number;
+  dirfd?: number;
+  last: number;
+  nofollowFlag?: NativeFlag;
+  followFlag?: NativeFlag;
+  emptyPathFlag?: NativeFlag;
+  flags?: number;
+  nullMeansFd?: boolean;
+}
+export interface NativeRoute {
+  nr: number;
+  bits: number;
+  paths?: NativePathSpec[];
+  fds?: number[];
+}
+
+export interface Native {
+  configure(cfg: { routes: NativeRoute[]; prefixes: [string, number][] }): void;
+  claimInode(dev: bigint | number, ino: bigint | number, module: number): void;
+  releaseInode(dev: bigint | number, ino: bigint | number): void;
+  spawn(req: { candidates: string[]; argv: string[]; inheritFds: number[]; filter: boolean; traced: number[]; notFound: string; denied: string }): number;
+  next(block: boolean): NativeEvent;
+  resume(tid: number, kind: ResumeKind, value: number | bigint, wantExit: boolean, setArgs?: [number, bigint][]): number;
+  readMemory(tid: number, addr: number | bigint, len: number): Buffer | number;
+  writeMemory(tid: number, addr: number | bigint, data: Buffer): number;
+  readString(tid: number, addr: number | bigint, max: number): Buffer | number;
+  scratch(tid: number, len: number): number;
+  rootStatus(): number;
+  stats(): { stops: number; fastResumes: number; jsEvents: number; lookups: number };
+  forwardSignals(pid: number): void;
+  startWaker(cb: () => void): void;
+  armWaker(): void;
+  stopWaker(): void;
+}
+
+function findAddon(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const p = path.join(dir, 'build', 'Release', 'vview_native.node');
+    if (fs.existsSync(p)) return p;
+    dir = path.dirname(dir);
+  }
+  throw new Error('vview: the native addon is not built (run `npm install` or `npm run build`)');
+}
+
+let loaded: Native | undefined;
+export function native(): Native {
+  if (!loaded) loaded = createRequire(import.meta.url)(findAddon()) as Native;
+  return loaded;
+}

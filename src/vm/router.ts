@@ -1,0 +1,379 @@
+/**
+ * The router: compiles the modules' declarations into the native routing table
+ * (and so the seccomp filter), and sends each call native code hands up to the
+ * module(s) that claimed it, then applies the answer.
+ */
+import { currentArch, type SyscallName } from './arch/index.js';
+import { SYSCALL_SPECS } from './syscalls/table.js';
+import type { PathArg } from './syscalls/spec.js';
+import { formatCall, formatResult, type MemReader } from './syscalls/decode.js';
+import { errnoNumber } from './errno.js';
+import {
+  EventType, ResumeKind, RouteBits,
+  type Native, type NativeEvent, type NativePathSpec, type NativeRoute,
+} from './native.js';
+import {
+  RESTART, SyscallError,
+  type Action, type CallFd, type CallPath, type ExitHook, type Handler, type ModuleInstance,
+  type SyscallCall, type SyscallExit, type TraceeMemory,
+} from './module.js';
+
+export interface LoadedModule {
+  name: string;
+  instance: ModuleInstance;
+}
+
+export interface TraceSink {
+  line(text: string): void;
+}
+
+interface StatRow {
+  module: string;
+  syscall: string;
+  calls: number;
+  ns: bigint;
+}
+
+const LAST: Record<PathArg['last'], number> = { follow: 0, nofollow: 1, open: 2, openhow: 3 };
+const EIO = -BigInt(errnoNumber('EIO'));
+
+type SyscallEvent = Extract<NativeEvent, { type: EventType.Syscall }>;
+type ExitEvent = Extract<NativeEvent, { type: EventType.SyscallExit }>;
+
+interface Pending {
+  hook?: ExitHook;
+  module: string;
+  text: string; // the call as --trace prints it
+}
+
+export class Router {
+  private readonly arch = currentArch();
+  private readonly byName = new Map<number, number[]>(); // nr -> module indices
+  private readonly byFd = new Map<number, number[]>();
+  private readonly refused = new Map<number, { errno: string; why: string }>();
+  private readonly prefixes: [string, number][] = [];
+  private readonly pending = new Map<number, Pending>(); // tid -> exit hook awaited
+  private readonly stats = new Map<string, StatRow>();
+  private readonly reported = new Set<string>();
+  private readonly refusedSeen = new Set<string>();
+  /** Calls whose handler has not answered yet (tracee parked). */
+  inFlight = 0;
+  onSettled: () => void = () => {};
+
+  constructor(
+    private readonly native: Native,
+    private readonly modules: LoadedModule[],
+    private readonly trace: TraceSink | undefined,
+    private readonly warn: (msg: string) => void,
+  ) {
+    const { numbers } = this.arch;
+    modules.forEach((m, i) => {
+      for (const name of Object.keys(m.instance.syscalls ?? {}) as SyscallName[]) push(this.byName, numbers[name], i);
+      for (const name of Object.keys(m.instance.fds?.handlers ?? {}) as SyscallName[]) {
+        if (!SYSCALL_SPECS[name].fds?.length) throw new Error(`module ${m.name}: ${name} takes no fd; it cannot be routed by fd`);
+        push(this.byFd, numbers[name], i);
+      }
+      for (const p of m.instance.paths?.prefixes ?? []) this.prefixes.push([p, i]);
+    });
+    if (this.prefixes.length) {
+      for (const [name, spec] of Object.entries(SYSCALL_SPECS) as [SyscallName, (typeof SYSCALL_SPECS)[SyscallName]][])
+        if (spec.refuse) this.refused.set(numbers[name], spec.refuse);
+    }
+  }
+
+  /** The routing table for native code; `traced` is what the seccomp filter stops. */
+  nativeConfig(): { routes: NativeRoute[]; prefixes: [string, number][]; traced: number[] } {
+    const routes: NativeRoute[] = [];
+    const { numbers } = this.arch;
+    for (const [name, spec] of Object.entries(SYSCALL_SPECS) as [SyscallName, (typeof SYSCALL_SPECS)[SyscallName]][]) {
+      const nr = numbers[name];
+      let bits = 0;
+      if (this.byName.has(nr) || this.refused.has(nr)) bits |= RouteBits.Name;
+      if (this.prefixes.length && spec.paths?.length) bits |= RouteBits.Path;
+      if (this.byFd.has(nr)) bits |= RouteBits.Fd;
+      if (!bits) continue;
+      const r: NativeRoute = { nr, bits };
+      if (spec.paths) r.paths = spec.paths.map(toNativePath);
+      if (spec.fds) r.fds = spec.fds;
+      routes.push(r);
+    }
+    return { routes, prefixes: this.prefixes, traced: routes.map((r) => r.nr) };
+  }
+
+  // ---- entry -----------------------------------------------------------------
+
+  onSyscall(ev: SyscallEvent): void {
+    const name = this.arch.names.get(ev.nr);
+    if (!name) {
+      this.resume(ev.tid, { kind: 'forward' }, '', '');
+      return;
+    }
+    const refuse = this.refused.get(ev.nr);
+    if (refuse && !this.byName.has(ev.nr)) {
+      const text = this.traceText(ev, name);
+      if (!this.refusedSeen.has(name)) {
+        this.refusedSeen.add(name);
+        this.warn(`${name} refused with ${refuse.errno}: ${refuse.why}`);
+      }
+      this.resume(ev.tid, { kind: 'return', value: -BigInt(errnoNumber(refuse.errno)) }, 'vview', text);
+      return;
+    }
+    const order: { module: number; route: 'name' | 'path' | 'fd' }[] = [];
+    const add = (module: number, route: 'name' | 'path' | 'fd') => {
+      if (!order.some((o) => o.module === module)) order.push({ module, route });
+    };
+    if (ev.route & RouteBits.Name) for (const m of this.byName.get(ev.nr) ?? []) add(m, 'name');
+    if (ev.route & RouteBits.Path) for (const p of ev.paths) if (p.module >= 0) add(p.module, 'path');
+    if (ev.route & RouteBits.Fd) for (const f of ev.fds) if (f.module >= 0) add(f.module, 'fd');
+    this.runChain(ev, name, order, 0);
+  }
+
+  private handlerFor(m: ModuleInstance, route: 'name' | 'path' | 'fd', name: SyscallName): Handler | undefined {
+    if (route === 'name') return m.syscalls?.[name];
+    if (route === 'fd') return m.fds?.handlers[name];
+    return m.paths?.handlers?.[name] ?? m.paths?.other;
+  }
+
+  private runChain(ev: SyscallEvent, name: SyscallName, order: { module: number; route: 'name' | 'path' | 'fd' }[], from: number): void {
+    for (let i = from; i < order.length; i++) {
+      const { module, route } = order[i];
+      const mod = this.modules[module];
+      const handler = this.handlerFor(mod.instance, route, name);
+      if (!handler) continue;
+      const call = this.makeCall(ev, name, module, route);
+      const t0 = process.hrtime.bigint();
+      let answer: ReturnType<Handler>;
+      try {
+        answer = handler(call);
+      } catch (err) {
+        this.account(mod.name, name, t0);
+        this.failed(ev, name, mod.name, err);
+        return;
+      }
+      if (answer instanceof Promise) {
+        this.inFlight++;
+        answer.then(
+          (a) => {
+            this.account(mod.name, name, t0);
+            if (a) this.apply(ev, name, mod.name, a);
+            else this.runChain(ev, name, order, i + 1);
+          },
+          (err) => {
+            this.account(mod.name, name, t0);
+            this.failed(ev, name, mod.name, err);
+          },
+        ).finally(() => {
+          this.inFlight--;
+          this.onSettled();
+        });
+        return;
+      }
+      this.account(mod.name, name, t0);
+      if (answer) {
+        this.apply(ev, name, mod.name, answer);
+        return;
+      }
+    }
+    // Nobody answered: the kernel runs it.
+    this.resume(ev.tid, { kind: 'forward' }, this.trace ? 'kernel' : '', this.trace ? this.traceText(ev, name) : '');
+  }
+
+  private failed(ev: SyscallEvent, name: SyscallName, module: string, err: unknown): void {
+    if (err instanceof SyscallError) {
+      this.resume(ev.tid, { kind: 'return', value: -BigInt(errnoNumber(err.errno)) }, module, this.traceText(ev, name));
+      return;
+    }
+    const key = `${module}\0${name}`;
+    if (!this.reported.has(key)) {
+      this.reported.add(key);
+      const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      this.warn(`module ${module} failed on ${name} (answered EIO; reported once): ${stack}`);
+    }
+    this.resume(ev.tid, { kind: 'return', value: EIO }, module, this.traceText(ev, name));
+  }
+
+  private apply(ev: SyscallEvent, name: SyscallName, module: string, a: Action): void {
+    const text = this.trace ? this.traceText(ev, name) : '';
+    try {
+      this.resume(ev.tid, a, module, text);
+    } catch (err) {
+      this.failed(ev, name, module, err);
+    }
+  }
+
+  private resume(tid: number, a: Action, module: string, text: string): void {
+    if (a.kind === 'return') {
+      if (this.trace && text) this.trace.line(`${prefix(tid)}${text} = ${formatResult(a.value)} <${module}>`);
+      this.native.resume(tid, ResumeKind.Return, a.value, false);
+      return;
+    }
+    let setArgs: [number, bigint][] | undefined;
+    if (a.kind === 'rewrite') {
+      setArgs = [];
+      const mem = this.memory(tid);
+      for (const [k, v] of Object.entries(a.args)) {
+        const i = Number(k);
+        if (typeof v === 'string' || Buffer.isBuffer(v)) {
+          const data = typeof v === 'string' ? Buffer.from(v + '\0') : v;
+          const addr = mem.alloc(data.length);
+          mem.write(addr, data);
+          setArgs.push([i, BigInt(addr)]);
+        } else setArgs.push([i, BigInt(v)]);
+      }
+    }
+    const wantExit = !!a.onExit || (!!this.trace && !!text);
+    if (wantExit) this.pending.set(tid, { hook: a.onExit, module, text });
+    const r = this.native.resume(tid, ResumeKind.Continue, 0, wantExit, setArgs);
+    if (r < 0) this.pending.delete(tid);
+  }
+
+  // ---- exit ------------------------------------------------------------------
+
+  onSyscallExit(ev: ExitEvent): void {
+    const p = this.pending.get(ev.tid);
+    this.pending.delete(ev.tid);
+    const name = this.arch.names.get(ev.nr) ?? (`syscall_${ev.nr}` as SyscallName);
+    const finish = (res: number | bigint | typeof RESTART | void) => {
+      if (res === RESTART) {
+        this.native.resume(ev.tid, ResumeKind.Restart, 0, false);
+        return;
+      }
+      const result = res === undefined ? ev.ret : res;
+      if (this.trace && p?.text) this.trace.line(`${prefix(ev.tid)}${p.text} = ${formatResult(result)} <${p.module}>`);
+      if (res === undefined) this.native.resume(ev.tid, ResumeKind.Continue, 0, false);
+      else this.native.resume(ev.tid, ResumeKind.Return, BigInt(res), false);
+    };
+    if (!p?.hook) return finish(undefined);
+    const exit: SyscallExit = { pid: ev.pid, tid: ev.tid, name, args: ev.args, result: ev.ret, mem: this.memory(ev.tid) };
+    const t0 = process.hrtime.bigint();
+    const fail = (err: unknown) => {
+      const key = `${p.module}\0${name}\0exit`;
+      if (!(err instanceof SyscallError) && !this.reported.has(key)) {
+        this.reported.add(key);
+        this.warn(`module ${p.module} failed at the exit of ${name} (answered EIO; reported once): ${err instanceof Error ? err.stack : String(err)}`);
+      }
+      finish(err instanceof SyscallError ? -errnoNumber(err.errno) : -errnoNumber('EIO'));
+    };
+    let res: ReturnType<ExitHook>;
+    try {
+      res = p.hook(exit);
+    } catch (err) {
+      this.account(p.module, name, t0);
+      return fail(err);
+    }
+    if (res instanceof Promise) {
+      this.inFlight++;
+      res.then((r) => { this.account(p.module, name, t0); finish(r); }, (err) => { this.account(p.module, name, t0); fail(err); })
+        .finally(() => { this.inFlight--; this.onSettled(); });
+      return;
+    }
+    this.account(p.module, name, t0);
+    finish(res);
+  }
+
+  /** A thread vanished (killed, exec by a sibling): forget what it awaited. */
+  forget(tid: number): void {
+    this.pending.delete(tid);
+  }
+
+  // ---- helpers ---------------------------------------------------------------
+
+  private makeCall(ev: SyscallEvent, name: SyscallName, module: number, route: 'name' | 'path' | 'fd'): SyscallCall {
+    const paths: CallPath[] = ev.paths.map((p) => ({ raw: p.raw, canonical: p.canonical, mine: p.module === module }));
+    const fds: CallFd[] = ev.fds.map((f) => ({ fd: f.fd, dev: f.dev, ino: f.ino, mine: f.module === module }));
+    const mem = this.memory(ev.tid);
+    return {
+      pid: ev.pid,
+      tid: ev.tid,
+      name,
+      nr: ev.nr,
+      args: ev.args,
+      route,
+      int: (i) => Number(BigInt.asIntN(32, ev.args[i])),
+      ulong: (i) => BigInt.asUintN(64, ev.args[i]),
+      ptr: (i) => Number(BigInt.asUintN(64, ev.args[i])),
+      paths,
+      path: paths.find((p) => p.mine)?.canonical,
+      fds,
+      mem,
+      format: () => formatCall(name, ev.args, this.reader(ev.tid)),
+    };
+  }
+
+  memory(tid: number): TraceeMemory {
+    const n = this.native;
+    return {
+      read(addr, len) {
+        const r = n.readMemory(tid, addr, len);
+        if (typeof r === 'number') throw new SyscallError('EFAULT');
+        return r;
+      },
+      write(addr, data) {
+        if (n.writeMemory(tid, addr, data) < 0) throw new SyscallError('EFAULT');
+      },
+      readString(addr, max = 4095) {
+        const r = n.readString(tid, addr, max);
+        if (typeof r === 'number') throw new SyscallError(r === -36 ? 'ENAMETOOLONG' : 'EFAULT');
+        return r.toString('utf8');
+      },
+      alloc(len) {
+        const a = n.scratch(tid, len);
+        if (a < 0) throw new SyscallError('EFAULT');
+        return a;
+      },
+    };
+  }
+
+  private reader(tid: number): MemReader {
+    const n = this.native;
+    return {
+      readString(addr) {
+        const r = n.readString(tid, addr, 4095);
+        return typeof r === 'number' ? undefined : r.toString('utf8');
+      },
+      readPointer(addr) {
+        const r = n.readMemory(tid, addr, 8);
+        return typeof r === 'number' ? undefined : r.readBigUInt64LE(0);
+      },
+    };
+  }
+
+  private traceText(ev: SyscallEvent, name: SyscallName): string {
+    return this.trace ? formatCall(name, ev.args, this.reader(ev.tid)) : '';
+  }
+
+  private account(module: string, syscall: string, t0: bigint): void {
+    const key = `${module}\0${syscall}`;
+    let row = this.stats.get(key);
+    if (!row) this.stats.set(key, (row = { module, syscall, calls: 0, ns: 0n }));
+    row.calls++;
+    row.ns += process.hrtime.bigint() - t0;
+  }
+
+  statsRows(): StatRow[] {
+    return [...this.stats.values()].sort((a, b) => b.calls - a.calls);
+  }
+}
+
+function push(m: Map<number, number[]>, k: number, v: number): void {
+  const l = m.get(k);
+  if (l) l.push(v);
+  else m.set(k, [v]);
+}
+
+function prefix(tid: number): string {
+  return `[pid ${tid}] `;
+}
+
+function toNativePath(p: PathArg): NativePathSpec {
+  return {
+    arg: p.arg,
+    dirfd: p.dirfd,
+    last: LAST[p.last],
+    nofollowFlag: p.nofollowFlag,
+    followFlag: p.followFlag,
+    emptyPathFlag: p.emptyPathFlag,
+    flags: p.flags,
+    nullMeansFd: p.nullMeansFd,
+  };
+}
