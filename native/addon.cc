@@ -283,6 +283,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   o.Set("fastResumes", Napi::Number::New(env, (double)T().fast_resumes));
   o.Set("jsEvents", Napi::Number::New(env, (double)T().js_events));
   o.Set("lookups", Napi::Number::New(env, (double)T().resolver.lookups));
+  o.Set("cacheHits", Napi::Number::New(env, (double)T().resolver.cache_hits));
   return o;
 }
 

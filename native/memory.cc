@@ -46,15 +46,23 @@ int write_mem(pid_t tid, uint64_t addr, const void* buf, size_t len) {
   return 0;
 }
 
-int read_str(pid_t tid, uint64_t addr, size_t max, std::string& out) {
+int read_str(pid_t tid, uint64_t addr, size_t max, std::string& out, int mem_fd) {
   out.clear();
   char chunk[kPage];
   uint64_t a = addr;
+  size_t want = 256;  // most paths are short: do not copy a whole page first
   while (out.size() < max + 1) {
-    size_t room = kPage - (a & (kPage - 1));  // up to the end of this page
-    struct iovec local = {chunk, room};
-    struct iovec remote = {(void*)(uintptr_t)a, room};
-    ssize_t n = process_vm_readv(tid, &local, 1, &remote, 1, 0);
+    size_t room = kPage - (a & (kPage - 1));  // never cross a page in one read
+    if (room > want) room = want;
+    want = kPage;
+    ssize_t n;
+    if (mem_fd >= 0) {
+      n = pread(mem_fd, chunk, room, (off_t)a);
+    } else {
+      struct iovec local = {chunk, room};
+      struct iovec remote = {(void*)(uintptr_t)a, room};
+      n = process_vm_readv(tid, &local, 1, &remote, 1, 0);
+    }
     if (n <= 0) return -EFAULT;
     void* nul = memchr(chunk, 0, (size_t)n);
     if (nul) {

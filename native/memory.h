@@ -13,6 +13,8 @@ int read_mem(pid_t tid, uint64_t addr, void* buf, size_t len);
 int write_mem(pid_t tid, uint64_t addr, const void* buf, size_t len);
 // Reads a NUL-terminated string of at most max bytes (NUL excluded).
 // Returns 0, -EFAULT, or -ENAMETOOLONG when no NUL is found within max bytes.
-int read_str(pid_t tid, uint64_t addr, size_t max, std::string& out);
+// mem_fd: an open /proc/PID/mem of the tracee (pread is cheaper than
+// process_vm_readv on the fast path), or -1 to use process_vm_readv.
+int read_str(pid_t tid, uint64_t addr, size_t max, std::string& out, int mem_fd = -1);
 
 }  // namespace vview

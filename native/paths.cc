@@ -5,6 +5,13 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <fcntl.h>
+#include <poll.h>
+#include <csignal>
+#include <ctime>
+#include <sys/inotify.h>
+#include <sys/syscall.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 namespace vview {
@@ -32,10 +39,169 @@ static int proc_link(const std::string& p, std::string& out) {
   return 0;
 }
 
+// Set by SIGURG, which the kernel sends to the tracer thread when an inotify
+// event is queued. The event is queued inside the tracee's changing syscall, so
+// the signal is handled before this thread sees any later stop of that tracee.
+static volatile sig_atomic_t g_inotify_pending = 1;
+static void on_inotify(int) { g_inotify_pending = 1; }
+
+PathResolver::PathResolver() {
+  inotify_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  mounts_ = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  if (inotify_ < 0) return;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_inotify;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  struct f_owner_ex owner = {F_OWNER_TID, (pid_t)syscall(SYS_gettid)};
+  async_ = sigaction(SIGURG, &sa, nullptr) == 0 && fcntl(inotify_, F_SETSIG, SIGURG) == 0 &&
+           fcntl(inotify_, F_SETOWN_EX, &owner) == 0 &&
+           fcntl(inotify_, F_SETFL, O_NONBLOCK | O_ASYNC) == 0;
+}
+
+PathResolver::~PathResolver() {
+  if (inotify_ >= 0) close(inotify_);
+  if (mounts_ >= 0) close(mounts_);
+}
+
+static const uint32_t kWatchMask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+                                   IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW;
+
+// File systems whose changes all go through this kernel's VFS (so inotify sees
+// them) and whose entries do not change on their own like /proc's.
+static bool cacheable_fs(long type) {
+  switch ((unsigned long)type) {
+    case 0xEF53:      // ext2/3/4
+    case 0x58465342:  // xfs
+    case 0x9123683E:  // btrfs
+    case 0x01021994:  // tmpfs
+    case 0x794c7630:  // overlayfs
+    case 0xF2F52010:  // f2fs
+    case 0x73717368:  // squashfs
+    case 0x858458f6:  // ramfs
+    case 0x2fc12fc1:  // zfs
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool PathResolver::watch(const std::string& dir) {
+  auto it = watched_.find(dir);
+  if (it != watched_.end()) return it->second >= 0;
+  if (inotify_ < 0 || watched_.size() > 65536) return false;
+  int wd = -1;
+  struct statfs sf;
+  if (statfs(dir.c_str(), &sf) == 0 && cacheable_fs(sf.f_type))
+    wd = inotify_add_watch(inotify_, dir.c_str(), kWatchMask);
+  watched_[dir] = wd < 0 ? -1 : wd;
+  if (wd >= 0) {
+    auto old = wds_.find(wd);  // the same inode reached by another path (bind mount)
+    if (old != wds_.end() && old->second != dir) {
+      watched_[dir] = -1;
+      return false;
+    }
+    wds_[wd] = dir;
+  }
+  return wd >= 0;
+}
+
+void PathResolver::erase_below(const std::string& path) {
+  auto it = cache_.lower_bound(path);
+  while (it != cache_.end() && it->first.compare(0, path.size(), path) == 0 &&
+         (it->first.size() == path.size() || it->first[path.size()] == '/'))
+    it = cache_.erase(it);
+  for (auto w = watched_.begin(); w != watched_.end();) {
+    const std::string& d = w->first;
+    if (d.compare(0, path.size(), path) == 0 && (d.size() == path.size() || d[path.size()] == '/')) {
+      if (w->second >= 0) {
+        inotify_rm_watch(inotify_, w->second);
+        wds_.erase(w->second);
+      }
+      w = watched_.erase(w);
+    } else {
+      ++w;
+    }
+  }
+}
+
+void PathResolver::sync() {
+  if (inotify_ < 0) return;
+  // Mounts made outside the view give no inotify event: look at most every 0.1 s.
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+  bool mount_check = now >= next_mount_check_;
+  if (async_ && !g_inotify_pending && !mount_check) return;
+  if (mount_check) next_mount_check_ = now + 100000000ull;
+  g_inotify_pending = 0;
+  struct pollfd p[2] = {{inotify_, POLLIN, 0}, {mounts_, POLLPRI, 0}};
+  int n = poll(p, mounts_ >= 0 ? 2 : 1, 0);
+  if (n <= 0) return;
+  if (mounts_ >= 0 && (p[1].revents & (POLLPRI | POLLERR))) {
+    // A mount or unmount anywhere: every cached answer may be wrong.
+    char buf[4096];
+    lseek(mounts_, 0, SEEK_SET);
+    while (read(mounts_, buf, sizeof buf) > 0) {
+    }
+    for (auto& [d, wd] : watched_)
+      if (wd >= 0) inotify_rm_watch(inotify_, wd);
+    watched_.clear();
+    wds_.clear();
+    cache_.clear();
+    cwds_.clear();
+  }
+  if (!(p[0].revents & POLLIN)) return;
+  alignas(struct inotify_event) char buf[16384];
+  for (;;) {
+    ssize_t len = read(inotify_, buf, sizeof buf);
+    if (len <= 0) break;
+    for (char* q = buf; q < buf + len;) {
+      auto* e = (struct inotify_event*)q;
+      q += sizeof(struct inotify_event) + e->len;
+      if (e->mask & IN_Q_OVERFLOW) {
+        cache_.clear();
+        cwds_.clear();
+        continue;
+      }
+      auto w = wds_.find(e->wd);
+      if (w == wds_.end()) continue;
+      std::string dir = w->second;
+      if (e->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
+        erase_below(dir);
+        cwds_.clear();
+        continue;
+      }
+      if (e->len && e->name[0]) {
+        std::string child = dir.size() == 1 ? "/" + std::string(e->name) : dir + "/" + e->name;
+        erase_below(child);
+        if (e->mask & (IN_MOVED_FROM | IN_DELETE)) cwds_.clear();  // a cwd may be below it
+      }
+    }
+  }
+}
+
 int PathResolver::cwd(pid_t tid, std::string& out) {
+  sync();
+  auto it = cwds_.find(tid);
+  if (it != cwds_.end()) {
+    out = it->second;
+    return 0;
+  }
   char p[64];
   snprintf(p, sizeof p, "/proc/%d/cwd", tid);
-  return proc_link(p, out);
+  int r = proc_link(p, out);
+  if (r) return r;
+  // Keep it only if a rename of any directory above it would be seen.
+  bool all = true;
+  for (size_t k = 1; k <= out.size(); k = out.find('/', k) + 1) {
+    size_t end = out.find('/', k);
+    if (!watch(out.substr(0, k == 1 ? 1 : k - 1))) all = false;
+    if (end == std::string::npos) break;
+  }
+  if (all && watch(out)) cwds_[tid] = out;
+  return 0;
 }
 
 int PathResolver::fd_path(pid_t tid, int fd, std::string& out) {
@@ -45,13 +211,20 @@ int PathResolver::fd_path(pid_t tid, int fd, std::string& out) {
   return r == -ENOENT && access(p, F_OK) != 0 ? -EBADF : r;
 }
 
-Lookup PathResolver::lookup(const std::string& path) {
+Lookup PathResolver::lookup(const std::string& dir, const std::string& path) {
+  auto it = cache_.find(path);
+  if (it != cache_.end()) {
+    cache_hits++;
+    return it->second;
+  }
   lookups++;
   Lookup l;
   int r = read_link(path, l.target);
   if (r == 0) l.kind = Lookup::kSymlink;
   else if (r == -EINVAL) l.kind = Lookup::kPlain;
   else l.kind = Lookup::kMissing;  // ENOENT, ENOTDIR, EACCES: the rest is lexical
+  // Permission answers can change without an entry changing: not cached.
+  if ((r == 0 || r == -EINVAL || r == -ENOENT) && watch(dir)) cache_.emplace(path, l);
   return l;
 }
 
@@ -77,6 +250,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
                                const std::string& path, bool follow_last, const Under& under,
                                Canonical& out) {
   out.touched.clear();
+  sync();
   std::string cur = path.size() && path[0] == '/' ? std::string("/") : base;
   // A trailing slash (or "/." ) makes the last component a directory lookup,
   // which follows a symlink even under AT_SYMLINK_NOFOLLOW / O_NOFOLLOW.
@@ -113,7 +287,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
     if (missing || (last && !follow_last)) {
       cur = std::move(next);
     } else {
-      Lookup l = lookup(next);
+      Lookup l = lookup(cur, next);
       if (l.kind == Lookup::kSymlink) {
         if (++links > kMaxSymlinks) return -ELOOP;
         if (l.target.empty()) return -ENOENT;

@@ -5,7 +5,9 @@
 // not exist on the host are kept lexically (they may be inside a virtual mount).
 #pragma once
 #include <functional>
+#include <map>
 #include <string>
+#include <unordered_map>
 #include <sys/types.h>
 
 namespace vview {
@@ -36,10 +38,35 @@ class PathResolver {
   int cwd(pid_t tid, std::string& out);
   int fd_path(pid_t tid, int fd, std::string& out);
 
-  uint64_t lookups = 0;  // host lookups performed (for the benchmark / stats)
+  // The tracee changed directory (chdir/fchdir entry and exit): forget cwds.
+  void forget_cwds() { cwds_.clear(); }
+  void forget_cwd(pid_t tid) { cwds_.erase(tid); }
+
+  PathResolver();
+  ~PathResolver();
+  uint64_t lookups = 0;      // host lookups performed (readlink)
+  uint64_t cache_hits = 0;   // lookups answered from the cache
 
  private:
-  Lookup lookup(const std::string& path);
+  Lookup lookup(const std::string& dir, const std::string& path);
+  // Applies pending inotify events (and mount-table changes) to the cache.
+  void sync();
+  bool watch(const std::string& dir);
+  void erase_below(const std::string& path);
+
+  // Cache of host lookups, keyed by canonical path. An entry is kept only while
+  // an inotify watch on its parent directory reports no change there: the kernel
+  // queues the event before the changing syscall returns, so draining the queue
+  // before each walk makes the cache exact for local file systems. /proc, /sys,
+  // network and FUSE file systems are never cached.
+  std::map<std::string, Lookup> cache_;
+  std::unordered_map<std::string, int> watched_;   // dir -> wd (-1: not cacheable)
+  std::unordered_map<int, std::string> wds_;        // wd -> dir
+  std::unordered_map<pid_t, std::string> cwds_;     // tid -> cwd
+  int inotify_ = -1;
+  int mounts_ = -1;  // /proc/self/mountinfo: POLLPRI when the mount table changes
+  bool async_ = false;           // inotify signals this thread (no poll per walk)
+  uint64_t next_mount_check_ = 0;  // ns, CLOCK_MONOTONIC_COARSE
 };
 
 }  // namespace vview

@@ -71,13 +71,34 @@ void Tracer::cont(pid_t tid, int sig) {
   ptrace(PTRACE_CONT, tid, nullptr, (void*)(long)sig);
 }
 
+int Tracer::mem_fd(pid_t tgid) {
+  auto it = mem_fds_.find(tgid);
+  if (it != mem_fds_.end()) return it->second;
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/mem", tgid);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  mem_fds_[tgid] = fd;
+  return fd;
+}
+
+void Tracer::close_mem(pid_t tgid) {
+  auto it = mem_fds_.find(tgid);
+  if (it == mem_fds_.end()) return;
+  if (it->second >= 0) close(it->second);
+  mem_fds_.erase(it);
+}
+
 void Tracer::drop(pid_t tid) {
+  resolver.forget_cwd(tid);
   auto it = tracees_.find(tid);
   if (it == tracees_.end()) return;
   auto th = threads_.find(it->second.tgid);
   if (th != threads_.end()) {
     th->second.erase(tid);
-    if (th->second.empty()) threads_.erase(th);
+    if (th->second.empty()) {
+      threads_.erase(th);
+      close_mem(it->second.tgid);
+    }
   }
   tracees_.erase(it);
 }
@@ -99,7 +120,7 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
   if (ptr == 0 && s.null_means_fd) {
     fd_itself = true;
   } else {
-    int e = read_str(t.tid, ptr, PATH_MAX - 1, out.raw);
+    int e = read_str(t.tid, ptr, PATH_MAX - 1, out.raw, mem_fd(t.tgid));
     if (e) {
       out.error = e;  // the kernel answers EFAULT / ENAMETOOLONG itself
       return;
@@ -168,6 +189,7 @@ bool Tracer::on_seccomp(Tracee& t, Event& ev) {
   }
   const SyscallRoute& route = routes_[nr];
   uint8_t matched = route.bits & kRouteName;
+  if (route.bits & kRouteCwd) resolver.forget_cwds();
   ev.paths.clear();
   ev.fds.clear();
   if (route.bits & kRoutePath) {
@@ -192,8 +214,14 @@ bool Tracer::on_seccomp(Tracee& t, Event& ev) {
     }
   }
   if (!matched) {
-    cont(t.tid);
     fast_resumes++;
+    if (route.bits & kRouteCwd) {
+      // The cwd changes when the call completes: drop the cache again then.
+      t.await_exit = t.native_exit = true;
+      ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+      return false;
+    }
+    cont(t.tid);
     return false;
   }
   ev.type = Event::kSyscall;
@@ -309,6 +337,7 @@ int Tracer::next(bool block, Event& ev) {
         }
         Tracee& n = get(tid);
         n.known = true;
+        close_mem(n.tgid);  // a new address space
         cont(tid);
         ev = Event();
         ev.type = Event::kExec;
@@ -335,6 +364,12 @@ int Tracer::next(bool block, Event& ev) {
             continue;
           }
           t.await_exit = false;
+          if (t.native_exit) {
+            t.native_exit = false;
+            resolver.forget_cwds();
+            cont(tid);
+            continue;
+          }
           if (!get_regs(tid, t.regs)) continue;
           int64_t r = arch::ret(t.regs);
           if (r <= -512 && r >= -516) {

@@ -16,7 +16,8 @@
 
 namespace vview {
 
-enum RouteBits : uint8_t { kRouteName = 1, kRoutePath = 2, kRouteFd = 4 };
+// kRouteCwd: chdir/fchdir: the native cwd cache is dropped at entry and exit.
+enum RouteBits : uint8_t { kRouteName = 1, kRoutePath = 2, kRouteFd = 4, kRouteCwd = 8 };
 enum LastMode : uint8_t { kFollow = 0, kNoFollow = 1, kOpen = 2, kOpenHow = 3 };
 
 struct FlagBit {
@@ -111,6 +112,7 @@ class Tracer {
     bool parked = false;      // stopped at a syscall, waiting for resume()
     bool at_exit = false;     // parked at a syscall-exit stop
     bool await_exit = false;  // resumed with PTRACE_SYSCALL: next syscall stop is the exit
+    bool native_exit = false; // that exit stop is native's own (cwd change), not JavaScript's
     uint64_t scratch_top = 0;
     arch::Regs regs{};
   };
@@ -121,12 +123,15 @@ class Tracer {
   int match_prefix(const std::string& p) const;
   void cont(pid_t tid, int sig = 0);
   void drop(pid_t tid);
+  int mem_fd(pid_t tgid);
+  void close_mem(pid_t tgid);
 
   std::vector<SyscallRoute> routes_;
   std::vector<std::pair<std::string, int>> prefixes_;  // longest first
   std::map<std::pair<uint64_t, uint64_t>, int> inodes_;
   std::unordered_map<pid_t, Tracee> tracees_;
   std::unordered_map<pid_t, std::unordered_set<pid_t>> threads_;
+  std::unordered_map<pid_t, int> mem_fds_;  // tgid -> /proc/tgid/mem (until exec/exit)
   pid_t root_ = 0;
   int root_status_ = 0;
 };

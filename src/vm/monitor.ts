@@ -157,7 +157,7 @@ export function exitStatus(status: number): number {
 
 function printStats(fd: number, router: Router, s: ReturnType<ReturnType<typeof native>['stats']>, elapsed: number): void {
   const rows = router.statsRows();
-  const lines = [`vview: ${elapsed.toFixed(3)} s; ${s.stops} tracer stops, ${s.fastResumes} resumed in native code, ${s.jsEvents} handed to JavaScript, ${s.lookups} path lookups`];
+  const lines = [`vview: ${elapsed.toFixed(3)} s; ${s.stops} tracer stops, ${s.fastResumes} resumed in native code, ${s.jsEvents} handed to JavaScript, ${s.lookups} host path lookups, ${s.cacheHits} answered from the cache`];
   if (rows.length) {
     lines.push(`  ${'module'.padEnd(12)} ${'syscall'.padEnd(18)} ${'calls'.padStart(9)} ${'handler ms'.padStart(11)} ${'µs/call'.padStart(8)}`);
     for (const r of rows) {

@@ -21,6 +21,8 @@ export const enum RouteBits {
   Name = 1,
   Path = 2,
   Fd = 4,
+  /** chdir/fchdir: native code drops its cwd cache. */
+  Cwd = 8,
 }
 
 export const enum ResumeKind {
@@ -83,7 +85,7 @@ export interface Native {
   readString(tid: number, addr: number | bigint, max: number): Buffer | number;
   scratch(tid: number, len: number): number;
   rootStatus(): number;
-  stats(): { stops: number; fastResumes: number; jsEvents: number; lookups: number };
+  stats(): { stops: number; fastResumes: number; jsEvents: number; lookups: number; cacheHits: number };
   forwardSignals(pid: number): void;
   startWaker(cb: () => void): void;
   armWaker(): void;

@@ -91,6 +91,9 @@ export class Router {
       if (this.byName.has(nr) || this.refused.has(nr)) bits |= RouteBits.Name;
       if (this.prefixes.length && spec.paths?.length) bits |= RouteBits.Path;
       if (this.byFd.has(nr)) bits |= RouteBits.Fd;
+      // Native code caches each tracee's cwd for relative paths; it must see
+      // every change of directory.
+      if (this.prefixes.length && (name === 'chdir' || name === 'fchdir')) bits |= RouteBits.Cwd;
       if (!bits) continue;
       const r: NativeRoute = { nr, bits };
       if (spec.paths) r.paths = spec.paths.map(toNativePath);
