@@ -1,6 +1,7 @@
 #include "filter.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <linux/seccomp.h>
 
@@ -18,7 +19,10 @@ std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced_in, bo
 
   const uint32_t allow = SECCOMP_RET_ALLOW;
   const uint32_t trace = SECCOMP_RET_TRACE;
-  const uint32_t foreign = foreign_trace ? (SECCOMP_RET_TRACE | kForeignRoute) : SECCOMP_RET_ALLOW;
+  // i386 (int 0x80) and x32 calls have their own numbers and argument layout;
+  // the routing table is x86-64's. Under a view with modules they fail cleanly
+  // rather than bypass the modules.
+  const uint32_t foreign = foreign_trace ? (SECCOMP_RET_ERRNO | ENOSYS) : SECCOMP_RET_ALLOW;
   std::vector<sock_filter> p;
   p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
   p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch::kAuditArch, 1, 0));
