@@ -284,6 +284,11 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   o.Set("jsEvents", Napi::Number::New(env, (double)T().js_events));
   o.Set("lookups", Napi::Number::New(env, (double)T().resolver.lookups));
   o.Set("cacheHits", Napi::Number::New(env, (double)T().resolver.cache_hits));
+  Napi::Object by = Napi::Object::New(env);
+  const auto& ss = T().seccomp_stops;
+  for (size_t i = 0; i < ss.size(); i++)
+    if (ss[i]) by.Set(Napi::Number::New(env, (double)i), Napi::Number::New(env, (double)ss[i]));
+  o.Set("seccompStops", by);
   return o;
 }
 

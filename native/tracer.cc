@@ -182,6 +182,10 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
 bool Tracer::on_seccomp(Tracee& t, Event& ev) {
   if (!get_regs(t.tid, t.regs)) return false;  // vanished (killed)
   long nr = arch::nr(t.regs);
+  if (nr >= 0 && nr < 1024) {
+    if ((size_t)nr >= seccomp_stops.size()) seccomp_stops.resize(nr + 1);
+    seccomp_stops[nr]++;
+  }
   if (nr < 0 || (size_t)nr >= routes_.size() || routes_[nr].bits == 0) {
     cont(t.tid);
     fast_resumes++;

@@ -102,6 +102,7 @@ class Tracer {
   size_t tracee_count() const { return tracees_.size(); }
 
   uint64_t stops = 0, fast_resumes = 0, js_events = 0;
+  std::vector<uint64_t> seccomp_stops;  // by syscall number (for --stats)
   PathResolver resolver;
 
  private:

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { native, EventType } from './native.js';
+import { currentArch } from './arch/index.js';
 import { ProcessTable } from './process.js';
 import { Router, type LoadedModule, type TraceSink } from './router.js';
 import type { ModuleContext } from './module.js';
@@ -158,6 +159,12 @@ export function exitStatus(status: number): number {
 function printStats(fd: number, router: Router, s: ReturnType<ReturnType<typeof native>['stats']>, elapsed: number): void {
   const rows = router.statsRows();
   const lines = [`vview: ${elapsed.toFixed(3)} s; ${s.stops} tracer stops, ${s.fastResumes} resumed in native code, ${s.jsEvents} handed to JavaScript, ${s.lookups} host path lookups, ${s.cacheHits} answered from the cache`];
+  const arch = currentArch();
+  const top = Object.entries(s.seccompStops)
+    .map(([nr, n]) => [arch.names.get(Number(nr)) ?? `#${nr}`, n] as const)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8);
+  if (top.length) lines.push(`  seccomp stops by syscall: ${top.map(([name, n]) => `${name} ${n}`).join(', ')}`);
   if (rows.length) {
     lines.push(`  ${'module'.padEnd(12)} ${'syscall'.padEnd(18)} ${'calls'.padStart(9)} ${'handler ms'.padStart(11)} ${'µs/call'.padStart(8)}`);
     for (const r of rows) {

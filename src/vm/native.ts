@@ -85,7 +85,7 @@ export interface Native {
   readString(tid: number, addr: number | bigint, max: number): Buffer | number;
   scratch(tid: number, len: number): number;
   rootStatus(): number;
-  stats(): { stops: number; fastResumes: number; jsEvents: number; lookups: number; cacheHits: number };
+  stats(): { stops: number; fastResumes: number; jsEvents: number; lookups: number; cacheHits: number; seccompStops: Record<number, number> };
   forwardSignals(pid: number): void;
   startWaker(cb: () => void): void;
   armWaker(): void;
