@@ -89,7 +89,12 @@ export function formatArg(kind: ArgKind, v: bigint, mem: MemReader): string {
 
 export function formatCall(name: SyscallName, args: readonly bigint[], mem: MemReader): string {
   const spec = SYSCALL_SPECS[name];
-  const parts = spec.args.map((k, i) => formatArg(k, args[i] ?? 0n, mem));
+  let kinds = spec.args;
+  // Like strace: open's mode means something only with O_CREAT or O_TMPFILE.
+  const flagsAt = kinds.indexOf('oflags');
+  if (flagsAt >= 0 && kinds[flagsAt + 1] === 'mode' && !(Number(args[flagsAt] ?? 0n) & (0o100 | 0o20000000)))
+    kinds = kinds.slice(0, flagsAt + 1);
+  const parts = kinds.map((k, i) => formatArg(k, args[i] ?? 0n, mem));
   return `${name}(${parts.join(', ')})`;
 }
 
