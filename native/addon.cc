@@ -272,6 +272,11 @@ Napi::Value Scratch(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), (double)T().scratch(tid, len));
 }
 
+Napi::Value SetPeek(const Napi::CallbackInfo& info) {
+  T().set_peek(info[0].ToBoolean());
+  return info.Env().Undefined();
+}
+
 Napi::Value RootStatus(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), T().root_status());
 }
@@ -304,7 +309,10 @@ void OnSignal(int sig, siginfo_t* si, void*) {
   if (si && si->si_code > 0) return;  // from the kernel (tty, ...), not from kill()
   if (si && si->si_pid == to) return;
   int saved = errno;
-  kill(to, sig);
+  // Once the command has exited, what is left of the view (background
+  // processes) gets it instead: vview must not outlive a SIGTERM.
+  if (vview::g_root_exited) vview::live_kill(sig);
+  else kill(to, sig);
   errno = saved;
 }
 
@@ -399,6 +407,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("scratch", Napi::Function::New(env, Scratch));
   exports.Set("stats", Napi::Function::New(env, Stats));
   exports.Set("rootStatus", Napi::Function::New(env, RootStatus));
+  exports.Set("setPeek", Napi::Function::New(env, SetPeek));
   exports.Set("forwardSignals", Napi::Function::New(env, ForwardSignals));
   exports.Set("startWaker", Napi::Function::New(env, StartWaker));
   exports.Set("armWaker", Napi::Function::New(env, ArmWaker));

@@ -2,7 +2,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -23,27 +22,12 @@ int read_mem(pid_t tid, uint64_t addr, void* buf, size_t len) {
 }
 
 int write_mem(pid_t tid, uint64_t addr, const void* buf, size_t len) {
+  // Like the kernel's copy_to_user: a read-only or unmapped page is EFAULT
+  // (no ptrace poke, which would write through a read-only mapping).
   struct iovec local = {(void*)buf, len};
   struct iovec remote = {(void*)(uintptr_t)addr, len};
   ssize_t n = process_vm_writev(tid, &local, 1, &remote, 1, 0);
-  if (n == (ssize_t)len) return 0;
-  // process_vm_writev refuses read-only mappings; ptrace pokes go through them
-  // (as a debugger writing a breakpoint would). Word by word, preserving the tail.
-  size_t off = n > 0 ? (size_t)n : 0;
-  while (off < len) {
-    uint64_t a = addr + off;
-    uint64_t aligned = a & ~(uint64_t)7;
-    errno = 0;
-    long word = ptrace(PTRACE_PEEKDATA, tid, (void*)aligned, nullptr);
-    if (errno) return -EFAULT;
-    size_t skip = a - aligned;
-    size_t take = 8 - skip;
-    if (take > len - off) take = len - off;
-    memcpy((char*)&word + skip, (const char*)buf + off, take);
-    if (ptrace(PTRACE_POKEDATA, tid, (void*)aligned, (void*)word) < 0) return -EFAULT;
-    off += take;
-  }
-  return 0;
+  return n == (ssize_t)len ? 0 : -EFAULT;
 }
 
 int read_str(pid_t tid, uint64_t addr, size_t max, std::string& out, int mem_fd) {

@@ -9,7 +9,7 @@ namespace vview {
 
 // Reads exactly len bytes; returns 0 or -errno (EFAULT on a bad address).
 int read_mem(pid_t tid, uint64_t addr, void* buf, size_t len);
-// Writes exactly len bytes; falls back to PTRACE_POKEDATA for read-only pages.
+// Writes exactly len bytes; -EFAULT where the tracee could not write itself.
 int write_mem(pid_t tid, uint64_t addr, const void* buf, size_t len);
 // Reads a NUL-terminated string of at most max bytes (NUL excluded).
 // Returns 0, -EFAULT, or -ENAMETOOLONG when no NUL is found within max bytes.

@@ -1,6 +1,7 @@
 #include "tracer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <csignal>
@@ -20,6 +21,30 @@
 #include "memory.h"
 
 namespace vview {
+
+static const int kLiveSlots = 8192;
+static std::atomic<pid_t> g_live[kLiveSlots];
+volatile sig_atomic_t g_root_exited = 0;
+
+void live_add(pid_t pid) {
+  for (int i = 0; i < kLiveSlots; i++) {
+    pid_t z = 0;
+    if (g_live[i].compare_exchange_strong(z, pid)) return;
+  }
+}
+void live_remove(pid_t pid) {
+  for (int i = 0; i < kLiveSlots; i++) {
+    pid_t p = pid;
+    if (g_live[i].compare_exchange_strong(p, 0)) return;
+  }
+}
+// Async-signal-safe.
+void live_kill(int sig) {
+  for (int i = 0; i < kLiveSlots; i++) {
+    pid_t p = g_live[i].load();
+    if (p > 0) kill(p, sig);
+  }
+}
 
 Tracer::Tracer() {}
 
@@ -50,6 +75,7 @@ void Tracer::adopt_root(pid_t pid) {
   t.tid = t.tgid = pid;
   t.known = true;
   threads_[pid].insert(pid);
+  live_add(pid);
 }
 
 Tracer::Tracee& Tracer::get(pid_t tid) {
@@ -98,6 +124,7 @@ void Tracer::drop(pid_t tid) {
     if (th->second.empty()) {
       threads_.erase(th);
       close_mem(it->second.tgid);
+      live_remove(it->second.tgid);
     }
   }
   tracees_.erase(it);
@@ -245,28 +272,86 @@ static bool is_stop_signal(int sig) {
   return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
+// Whether a pending wait event is the view's (a tracee's) or belongs to a child
+// Node spawned for a module, which libuv must reap itself.
+bool Tracer::is_tracee_event(const siginfo_t& si) {
+  if (si.si_code == CLD_TRAPPED) return true;  // a ptrace stop
+  pid_t pid = si.si_pid;
+  if (pid == root_ || tracees_.count(pid)) return true;
+  // An exit before its first stop: a tracee unless it is our own child.
+  char p[64], buf[512];
+  snprintf(p, sizeof p, "/proc/%d/stat", pid);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return true;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return true;
+  buf[n] = 0;
+  const char* rp = strrchr(buf, ')');
+  int ppid = 0;
+  char state;
+  if (!rp || sscanf(rp + 1, " %c %d", &state, &ppid) != 2) return true;
+  return ppid != getpid();
+}
+
 int Tracer::next(bool block, Event& ev) {
   for (;;) {
-    int status = 0;
-    pid_t tid = waitpid(-1, &status, __WALL | (block ? 0 : WNOHANG));
-    if (tid == 0) {
-      ev.type = Event::kNone;
+    if (root_exited_ && tracees_.empty()) {
+      ev.type = Event::kDone;
       return 0;
     }
-    if (tid < 0) {
-      if (errno == EINTR) continue;
-      if (errno == ECHILD) {
-        ev.type = Event::kDone;
+    int status = 0;
+    pid_t tid;
+    if (peek_) {
+      // Peek, then consume only the view's events: waitpid(-1) would also reap
+      // the children of child_process, which libuv waits for by pid.
+      siginfo_t si;
+      memset(&si, 0, sizeof si);
+      if (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT | __WALL | (block ? 0 : WNOHANG)) < 0) {
+        if (errno == EINTR) continue;
+        if (errno == ECHILD) {
+          ev.type = Event::kDone;
+          return 0;
+        }
+        return -errno;
+      }
+      if (si.si_pid == 0) {
+        ev.type = Event::kNone;
         return 0;
       }
-      return -errno;
+      if (!is_tracee_event(si)) {
+        ev = Event();
+        ev.type = Event::kForeign;
+        ev.tid = si.si_pid;
+        return 0;
+      }
+      tid = waitpid(si.si_pid, &status, __WALL | WNOHANG);
+      if (tid <= 0) continue;
+    } else {
+      tid = waitpid(-1, &status, __WALL | (block ? 0 : WNOHANG));
+      if (tid == 0) {
+        ev.type = Event::kNone;
+        return 0;
+      }
+      if (tid < 0) {
+        if (errno == EINTR) continue;
+        if (errno == ECHILD) {
+          ev.type = Event::kDone;
+          return 0;
+        }
+        return -errno;
+      }
     }
     stops++;
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
       auto it = tracees_.find(tid);
       pid_t tgid = it != tracees_.end() ? it->second.tgid : tid;
       drop(tid);
-      if (tid == root_) root_status_ = status;
+      if (tid == root_) {
+        root_status_ = status;
+        root_exited_ = true;
+        g_root_exited = 1;
+      }
       ev = Event();
       ev.type = Event::kExit;
       ev.tid = tid;
@@ -312,6 +397,7 @@ int Tracer::next(bool block, Event& ev) {
           threads_[c.tgid].insert(child);
         }
         c.known = true;
+        if (!thread) live_add(child);
         if (existed && c.held) {
           c.held = false;
           cont(child);

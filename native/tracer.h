@@ -9,12 +9,21 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
+#include <csignal>
+#include <csignal>
 #include <sys/types.h>
 
 #include "arch.h"
 #include "paths.h"
 
 namespace vview {
+
+// The live processes of the view, readable from a signal handler: a signal sent
+// to vview after the command has exited goes to what is left of the view.
+void live_add(pid_t pid);
+void live_remove(pid_t pid);
+void live_kill(int sig);
+extern volatile sig_atomic_t g_root_exited;
 
 // kRouteCwd: chdir/fchdir: the native cwd cache is dropped at entry and exit.
 enum RouteBits : uint8_t { kRouteName = 1, kRoutePath = 2, kRouteFd = 4, kRouteCwd = 8 };
@@ -55,7 +64,9 @@ struct FdResult {
 };
 
 struct Event {
-  enum Type { kNone, kDone, kSyscall, kSyscallExit, kSpawn, kExec, kExit } type = kNone;
+  // kForeign: a child of this process that is not traced (one a module spawned
+  // with child_process) has an event: libuv must reap it; return to the event loop.
+  enum Type { kNone, kDone, kSyscall, kSyscallExit, kSpawn, kExec, kExit, kForeign } type = kNone;
   pid_t tid = 0, tgid = 0;
   pid_t child = 0;  // kSpawn: new tid
   bool thread = false;
@@ -89,6 +100,9 @@ class Tracer {
 
   void adopt_root(pid_t pid);
   pid_t root() const { return root_; }
+  // While a module's child_process child may be alive, wait events are peeked
+  // first (one more syscall per stop) so that libuv's are left to libuv.
+  void set_peek(bool on) { peek_ = on; }
   int root_status() const { return root_status_; }
 
   // Waits for the next event JavaScript must see. block=false: returns kNone when
@@ -133,7 +147,10 @@ class Tracer {
   std::unordered_map<pid_t, Tracee> tracees_;
   std::unordered_map<pid_t, std::unordered_set<pid_t>> threads_;
   std::unordered_map<pid_t, int> mem_fds_;  // tgid -> /proc/tgid/mem (until exec/exit)
+  bool is_tracee_event(const siginfo_t& si);
+  bool peek_ = false;  // Node has children of its own: never consume theirs
   pid_t root_ = 0;
+  bool root_exited_ = false;
   int root_status_ = 0;
 };
 

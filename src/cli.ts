@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { ConfigError, loadConfigFile, type ViewConfig } from './vm/config.js';
 import { run, SetupError } from './vm/monitor.js';
 import { BUILTIN_MODULES } from './modules/index.js';
+import { watchOwnChildren } from './vm/children.js';
 
 const USAGE = `usage: vview run [--config view.yaml] [--trace[=FILE]] [--stats] [--] command [args...]
        vview modules        list the built-in modules
@@ -61,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
   const command = rest.slice(i);
   if (command.length === 0) fail(`no command given\n${USAGE}`);
 
+  watchOwnChildren(); // before modules load: they (and tsx) may spawn
   let config: ViewConfig = { modules: [] };
   try {
     if (configFile) config = await loadConfigFile(configFile);

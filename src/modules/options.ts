@@ -19,7 +19,9 @@ export function optString(o: Record<string, unknown>, key: string, max: number):
 
 export function absPaths(o: Record<string, unknown>, key: string): string[] {
   const v = o[key];
-  if (!Array.isArray(v) || v.length === 0 || !v.every((p) => typeof p === 'string' && path.isAbsolute(p)))
-    throw new OptionError([key], 'expected a list of absolute paths');
+  if (!Array.isArray(v) || v.length === 0) throw new OptionError([key], 'expected a list of absolute paths');
+  v.forEach((p, i) => {
+    if (typeof p !== 'string' || !path.isAbsolute(p)) throw new OptionError([key, i], `expected an absolute path, got ${JSON.stringify(p)}`);
+  });
   return v as string[];
 }

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { OptionError, type ModuleDefinition } from './module.js';
 import { BUILTIN_MODULES } from '../modules/index.js';
 
@@ -43,15 +43,22 @@ class Locator {
   error(key: KeyPath, message: string): ConfigError {
     let where = this.file;
     if (this.doc && this.lines) {
-      // The deepest node that exists on the key path.
-      for (let n = key.length; n >= 0; n--) {
-        const node = (n === 0 ? this.doc.contents : this.doc.getIn(key.slice(0, n), true)) as YamlNode | undefined;
-        const range = node && (node as { range?: [number, number, number] }).range;
-        if (range) {
-          where += `:${this.lines.linePos(range[0]).line}`;
-          break;
-        }
+      // Walk the key path; report the line of the deepest key (a mapping key, or a
+      // list item), not of its value, which may start on a later line.
+      let node: unknown = this.doc.contents;
+      let at: [number, number, number] | undefined = (node as { range?: [number, number, number] })?.range;
+      for (const k of key) {
+        if (isMap(node)) {
+          const pair = node.items.find((p) => isScalar(p.key) && p.key.value === k);
+          if (!pair) break;
+          at = (pair.key as { range?: [number, number, number] }).range ?? at;
+          node = pair.value;
+        } else if (isSeq(node) && typeof k === 'number' && node.items[k]) {
+          node = node.items[k];
+          at = (node as { range?: [number, number, number] }).range ?? at;
+        } else break;
       }
+      if (at) where += `:${this.lines.linePos(at[0]).line}`;
     }
     return new ConfigError(`${where}: ${key.length ? keyText(key) + ': ' : ''}${message}`);
   }
@@ -120,18 +127,21 @@ async function findModule(ref: string, baseDir: string, err: (m: string) => Conf
     throw err(`unknown module "${ref}" (built-in modules: ${Object.keys(BUILTIN_MODULES).join(', ')}; or give a file path)`);
   const file = path.resolve(baseDir, ref);
   if (!fs.existsSync(file)) throw err(`module file ${file} does not exist`);
-  if (/\.m?ts$/.test(file)) {
-    // TypeScript modules load through tsx, registered on first need.
-    const { register } = await import('tsx/esm/api');
-    register();
-  }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    if (/\.[mc]?ts$/.test(file)) {
+      // TypeScript modules load through tsx (ESM or CommonJS, as Node would decide).
+      const { tsImport } = await import('tsx/esm/api');
+      mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+    } else {
+      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    }
   } catch (e) {
     throw err(`cannot load module ${file}: ${(e as Error).message}`);
   }
-  const def = (mod.default ?? mod.module) as ModuleDefinition<unknown> | undefined;
+  let def = (mod.default ?? mod.module) as (ModuleDefinition<unknown> & { default?: ModuleDefinition<unknown> }) | undefined;
+  // A CommonJS-compiled module (a .ts file Node treats as CommonJS) nests it once more.
+  if (def && typeof def.setup !== 'function' && def.default) def = def.default;
   if (!def || typeof def.setup !== 'function' || typeof def.name !== 'string')
     throw err(`${file} does not export a module (export default defineModule({ name, setup }))`);
   return def;

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { native, EventType } from './native.js';
 import { currentArch } from './arch/index.js';
+import { watchOwnChildren } from './children.js';
 import { ProcessTable } from './process.js';
 import { Router, type LoadedModule, type TraceSink } from './router.js';
 import type { ModuleContext } from './module.js';
@@ -48,6 +49,7 @@ function candidates(cmd: string): string[] {
 export async function run(opts: RunOptions): Promise<number> {
   const errFd = opts.stderrFd ?? 2;
   const n = native();
+  watchOwnChildren();
   const procs = new ProcessTable();
   const warn = (module: string) => (msg: string) => say(errFd, `vview: ${module}: ${msg}`);
 
@@ -70,7 +72,7 @@ export async function run(opts: RunOptions): Promise<number> {
 
   const trace: TraceSink | undefined =
     opts.traceFd === undefined ? undefined : { line: (t) => say(opts.traceFd!, t) };
-  const router = new Router(n, modules, trace, warn('vview'));
+  const router = new Router(n, modules, trace, (msg) => say(errFd, `vview: ${msg}`));
   const cfg = router.nativeConfig();
   n.configure({ routes: cfg.routes, prefixes: cfg.prefixes });
 
@@ -114,6 +116,10 @@ export async function run(opts: RunOptions): Promise<number> {
           continue;
         case EventType.Done:
           break;
+        case EventType.Foreign:
+          // libuv reaps its own children (a module's child_process) in the event loop.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          continue;
         case EventType.Syscall:
           router.onSyscall(ev);
           continue;

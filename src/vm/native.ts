@@ -15,6 +15,8 @@ export const enum EventType {
   Spawn = 4,
   Exec = 5,
   Exit = 6,
+  /** A child of this process that is not traced (spawned by a module) changed state. */
+  Foreign = 7,
 }
 
 export const enum RouteBits {
@@ -46,6 +48,7 @@ export interface NativeFd {
 
 export type NativeEvent =
   | { type: EventType.None | EventType.Done }
+  | { type: EventType.Foreign; tid: number }
   | { type: EventType.Syscall; tid: number; pid: number; nr: number; args: bigint[]; route: number; paths: NativePath[]; fds: NativeFd[] }
   | { type: EventType.SyscallExit; tid: number; pid: number; nr: number; args: bigint[]; ret: number }
   | { type: EventType.Spawn; tid: number; pid: number; child: number; thread: boolean }
@@ -85,6 +88,7 @@ export interface Native {
   readString(tid: number, addr: number | bigint, max: number): Buffer | number;
   scratch(tid: number, len: number): number;
   rootStatus(): number;
+  setPeek(on: boolean): void;
   stats(): { stops: number; fastResumes: number; jsEvents: number; lookups: number; cacheHits: number; seccompStops: Record<number, number> };
   forwardSignals(pid: number): void;
   startWaker(cb: () => void): void;

@@ -1,0 +1,222 @@
+/**
+ * Signals: SIGTERM/SIGINT sent to vview reach the command; a command killed by
+ * a signal makes vview exit 128+N; a monitor killed with SIGKILL takes the
+ * traced tree with it; no process outlives a normal run.
+ */
+import test from 'ava';
+import fs from 'node:fs';
+import { VVIEW, describe, isAlive, native, procStat, startVview, vviewRun, waitUntil } from './helpers.js';
+
+const TRAP = (sig: string) =>
+  `trap "echo got-${sig}; exit 42" ${sig}; echo ready; while :; do sleep 0.1; done`;
+
+for (const sig of ['TERM', 'INT', 'HUP', 'USR1'] as const) {
+  test(`SIG${sig} sent to vview reaches the command (trap runs, exit 42)`, async (t) => {
+    const r = startVview(['run', '--', 'sh', '-c', TRAP(sig)], { t, timeout: 30_000 });
+    await r.waitForStdout('ready\n');
+    r.kill(`SIG${sig}`);
+    const res = await r.result;
+    t.false(res.timedOut, describe(res));
+    t.is(res.stdout, `ready\ngot-${sig}\n`, describe(res));
+    t.is(res.status, 42, describe(res));
+    t.deepEqual(res.leftovers, []);
+  });
+}
+
+test('a command killed by SIGTERM (no trap): vview exits 143', async (t) => {
+  const r = startVview(['run', '--', 'sh', '-c', 'echo ready; exec sleep 100'], { t, timeout: 30_000 });
+  await r.waitForStdout('ready\n');
+  // Let sh exec sleep first.
+  await waitUntil(() => procStat(r.pid) !== undefined && childComms(r.pid).includes('sleep'), 5000);
+  r.kill('SIGTERM');
+  const res = await r.result;
+  t.false(res.timedOut, describe(res));
+  t.is(res.status, 143, describe(res));
+  t.deepEqual(res.leftovers, []);
+});
+
+test('SIGTERM to vview after the command exited (a background child still runs) ends the view', async (t) => {
+  // `timeout 5 vview run -- cmd` must work even when cmd left a child behind:
+  // the signal reaches what still runs in the view, and vview ends.
+  const r = startVview(['run', '--', 'sh', '-c', 'sleep 30 & echo child $!'], { t, timeout: 40_000 });
+  const out = await r.waitForStdout(/child \d+\n/);
+  const child = Number(out.match(/child (\d+)/)![1]);
+  // The shell (the command) has exited; vview waits for sleep.
+  await new Promise((res) => setTimeout(res, 300));
+  t.true(isAlive(child));
+  r.kill('SIGTERM');
+  const ended = await Promise.race([r.result.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 5000))]);
+  t.true(ended, 'vview still running 5 s after SIGTERM');
+  t.true(await waitUntil(() => !isAlive(child), 2000), `the background child ${child} still runs`);
+});
+
+test('a command that ignores SIGTERM keeps running; vview keeps waiting for it', async (t) => {
+  const r = startVview(['run', '--', 'sh', '-c', 'trap "" TERM; echo ready; sleep 0.5; echo still-here; exit 3'], { t, timeout: 30_000 });
+  await r.waitForStdout('ready\n');
+  r.kill('SIGTERM');
+  const res = await r.result;
+  t.is(res.stdout, 'ready\nstill-here\n', describe(res));
+  t.is(res.status, 3, describe(res));
+});
+
+test('monitor killed with SIGKILL: the whole traced tree is gone', async (t) => {
+  const r = startVview(['run', '--', 'sh', '-c', 'sleep 1000 & a=$!; sleep 1000 & echo pids $$ $a $!; wait'], {
+    t,
+    timeout: 30_000,
+    keepLeftovers: true,
+  });
+  const out = await r.waitForStdout(/pids \d+ \d+ \d+\n/);
+  const pids = out.match(/pids (\d+) (\d+) (\d+)/)!.slice(1).map(Number);
+  for (const p of pids) t.true(isAlive(p), `process ${p} should be running before the monitor dies`);
+  process.kill(r.pid, 'SIGKILL');
+  await r.result;
+  const gone = await waitUntil(() => pids.every((p) => !isAlive(p)), 3000);
+  const still = pids.filter((p) => isAlive(p)).map((p) => `${p} (${procStat(p)?.comm} ${procStat(p)?.state})`);
+  t.true(gone, `still running 3 s after the monitor died: ${still.join(', ')}`);
+});
+
+test('a normal run with a background child: vview waits for it, nothing is left', async (t) => {
+  const t0 = Date.now();
+  const res = await vviewRun(['sh', '-c', 'sleep 0.3 & echo done'], { t, timeout: 30_000 });
+  t.is(res.stdout, 'done\n', describe(res));
+  t.is(res.status, 0, describe(res));
+  t.true(Date.now() - t0 >= 300, 'vview returned before the background child ended');
+  t.deepEqual(res.leftovers, []);
+});
+
+test('a daemonizing child (setsid, double fork) is waited for too', async (t) => {
+  // The grandchild leaves the process group; vview must still wait for it (it
+  // is traced), so its output arrives before vview exits.
+  const res = await vviewRun(['sh', '-c', '(setsid sh -c "sleep 0.3; echo late") & echo early'], { t, timeout: 30_000 });
+  t.is(res.stdout, 'early\nlate\n', describe(res));
+  t.is(res.status, 0);
+});
+
+test('stop and continue of a child are seen by its parent like natively (WUNTRACED, WCONTINUED)', async (t) => {
+  const py = [
+    'import os, signal, sys',
+    'pid = os.fork()',
+    'if pid == 0:',
+    '    os.kill(os.getpid(), signal.SIGSTOP)',
+    '    os._exit(7)',
+    '_, st = os.waitpid(pid, os.WUNTRACED)',
+    'print("stopped", os.WIFSTOPPED(st), os.WSTOPSIG(st))',
+    'os.kill(pid, signal.SIGCONT)',
+    '_, st = os.waitpid(pid, os.WCONTINUED)',
+    'print("continued", os.WIFCONTINUED(st))',
+    '_, st = os.waitpid(pid, 0)',
+    'print("exited", os.WEXITSTATUS(st))',
+    'sys.stdout.flush()',
+  ].join('\n');
+  const n = await native(['python3', '-c', py], { t, timeout: 20_000 });
+  const v = await vviewRun(['python3', '-c', py], { t, timeout: 20_000 });
+  t.is(n.stdout, 'stopped True 19\ncontinued True\nexited 7\n');
+  t.is(v.stdout, n.stdout, describe(v));
+  t.is(v.status, n.status);
+});
+
+test('SIGSTOP to the command stops it until SIGCONT', async (t) => {
+  const r = startVview(['run', '--', 'sh', '-c', 'echo ready $$; i=0; while [ $i -lt 5 ]; do sleep 0.1; i=$((i+1)); done; echo finished'], {
+    t,
+    timeout: 30_000,
+  });
+  const out = await r.waitForStdout(/ready \d+\n/);
+  const pid = Number(out.match(/ready (\d+)/)![1]);
+  process.kill(pid, 'SIGSTOP');
+  const stopped = await waitUntil(() => ['T', 't'].includes(procStat(pid)?.state ?? ''), 3000);
+  t.true(stopped, `state ${procStat(pid)?.state}`);
+  await new Promise((res) => setTimeout(res, 1000));
+  t.false(r.stdout.includes('finished'), 'the stopped command kept running');
+  process.kill(pid, 'SIGCONT');
+  const res = await r.result;
+  t.is(res.stdout, `ready ${pid}\nfinished\n`, describe(res));
+  t.is(res.status, 0);
+});
+
+// A pty driver: bash -i, `sleep 30`, Ctrl-Z, fg, Ctrl-C, `echo status-$?`, exit 3.
+const JOB_CONTROL_DRIVER = `
+import os, pty, sys, select, time, json, signal
+cmd = sys.argv[1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ['PS1'] = 'PROMPT> '
+    os.environ['TERM'] = 'dumb'
+    os.execvp(cmd[0], cmd)
+buf = b''
+def expect(pat, timeout=10):
+    global buf
+    end = time.time() + timeout
+    while pat.encode() not in buf:
+        left = end - time.time()
+        if left <= 0:
+            return False
+        r, _, _ = select.select([fd], [], [], left)
+        if r:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                return False
+            if not d:
+                return False
+            buf += d
+    buf = buf[buf.index(pat.encode()) + len(pat):]
+    return True
+res = {}
+res['1 prompt'] = expect('PROMPT> ')
+os.write(fd, b'sleep 30\\n')
+time.sleep(0.5)
+os.write(fd, b'\\x1a')
+res['2 stopped by Ctrl-Z'] = expect('Stopped')
+res['3 prompt'] = expect('PROMPT> ')
+os.write(fd, b'fg\\n')
+res['4 fg'] = expect('sleep 30')
+time.sleep(0.5)
+os.write(fd, b'\\x03')
+res['5 prompt after Ctrl-C'] = expect('PROMPT> ')
+os.write(fd, b'echo status-$?\\n')
+res['6 status 130'] = expect('status-130')
+os.write(fd, b'exit 3\\n')
+end = time.time() + 10
+try:
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 1)
+        if r and not os.read(fd, 4096):
+            break
+except OSError:
+    pass
+try:
+    os.kill(pid, signal.SIGKILL) if time.time() >= end else None
+except ProcessLookupError:
+    pass
+_, st = os.waitpid(pid, 0)
+res['7 exit'] = os.waitstatus_to_exitcode(st)
+print(json.dumps(res, sort_keys=True))
+`;
+
+test('job control in vview run -- bash -i on a terminal: Ctrl-Z, fg, Ctrl-C', async (t) => {
+  const bash = ['bash', '--norc', '--noprofile', '-i'];
+  const n = await native(['python3', '-c', JOB_CONTROL_DRIVER, ...bash], { t, timeout: 60_000 });
+  t.is(n.status, 0, describe(n));
+  const expected = JSON.parse(n.stdout);
+  t.true(Object.entries(expected).every(([k, v]) => (k === '7 exit' ? v === 3 : v === true)), n.stdout);
+  const v = await native(['python3', '-c', JOB_CONTROL_DRIVER, VVIEW, 'run', '--', ...bash], { t, timeout: 60_000 });
+  t.is(v.status, 0, describe(v));
+  t.deepEqual(JSON.parse(v.stdout || '{}'), expected);
+});
+
+/** Names of the children of PID (through /proc/PID/task/*\/children). */
+function childComms(pid: number): string[] {
+  const out: string[] = [];
+  try {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const kids = fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      for (const k of kids) {
+        out.push(procStat(Number(k))?.comm ?? '');
+        out.push(...childComms(Number(k)));
+      }
+    }
+  } catch {
+    /* gone */
+  }
+  return out;
+}
