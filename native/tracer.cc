@@ -255,17 +255,22 @@ bool Tracer::on_seccomp(Tracee& t, Event& ev) {
     cont(t.tid);
     return false;
   }
-  ev.type = Event::kSyscall;
+  park(t, ev, Event::kSyscall);
+  ev.route = matched;
+  return true;
+}
+
+// Leaves t stopped for JavaScript, which answers with resume().
+void Tracer::park(Tracee& t, Event& ev, Event::Type type) {
+  ev.type = type;
   ev.tid = t.tid;
   ev.tgid = t.tgid;
-  ev.nr = nr;
+  ev.nr = arch::nr(t.regs);
   for (int i = 0; i < 6; i++) ev.args[i] = arch::arg(t.regs, i);
-  ev.route = matched;
   t.parked = true;
-  t.at_exit = false;
+  t.at_exit = type == Event::kSyscallExit;
   t.scratch_top = arch::sp(t.regs) - arch::kRedZone;
   js_events++;
-  return true;
 }
 
 static bool is_stop_signal(int sig) {
@@ -467,16 +472,8 @@ int Tracer::next(bool block, Event& ev) {
             continue;
           }
           ev = Event();
-          ev.type = Event::kSyscallExit;
-          ev.tid = tid;
-          ev.tgid = t.tgid;
-          ev.nr = arch::nr(t.regs);
-          for (int i = 0; i < 6; i++) ev.args[i] = arch::arg(t.regs, i);
+          park(t, ev, Event::kSyscallExit);
           ev.ret = r;
-          t.parked = true;
-          t.at_exit = true;
-          t.scratch_top = arch::sp(t.regs) - arch::kRedZone;
-          js_events++;
           return 0;
         }
         // Signal-delivery-stop: deliver it unchanged.

@@ -134,6 +134,7 @@ class Tracer {
 
   Tracee& get(pid_t tid);
   bool on_seccomp(Tracee& t, Event& ev);
+  void park(Tracee& t, Event& ev, Event::Type type);
   void resolve_path(Tracee& t, const PathSpec& s, PathResult& out);
   int match_prefix(const std::string& p) const;
   void cont(pid_t tid, int sig = 0);
