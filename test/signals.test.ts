@@ -94,10 +94,13 @@ test('a daemonizing child (setsid, double fork) is waited for too', async (t) =>
 
 test('stop and continue of a child are seen by its parent like natively (WUNTRACED, WCONTINUED)', async (t) => {
   const py = [
-    'import os, signal, sys',
+    'import os, signal, sys, time',
     'pid = os.fork()',
     'if pid == 0:',
     '    os.kill(os.getpid(), signal.SIGSTOP)',
+    // waitpid reports an exit before a continue: if the child exited at once it
+    // could race the parent's WCONTINUED wait (natively too, under load).
+    '    time.sleep(0.5)',
     '    os._exit(7)',
     '_, st = os.waitpid(pid, os.WUNTRACED)',
     'print("stopped", os.WIFSTOPPED(st), os.WSTOPSIG(st))',
