@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cerrno>
 #include <climits>
 #include <csignal>
@@ -67,6 +68,31 @@ int Tracer::match_prefix(const std::string& p) const {
     if (p.size() == prefix.size() || p[prefix.size()] == '/') return module;
   }
   return -1;
+}
+
+void Tracer::adopt_orphan(Tracee& t) {
+  char p[64], buf[1024];
+  snprintf(p, sizeof p, "/proc/%d/status", t.tid);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return;
+  buf[n] = 0;
+  const char* tg = strstr(buf, "\nTgid:");
+  pid_t tgid = tg ? (pid_t)atoi(tg + 6) : 0;
+  if (tgid <= 0) return;
+  t.known = true;
+  if (tgid != t.tgid) {
+    auto th = threads_.find(t.tgid);
+    if (th != threads_.end()) {
+      th->second.erase(t.tid);
+      if (th->second.empty()) threads_.erase(th);
+    }
+    t.tgid = tgid;
+    threads_[tgid].insert(t.tid);
+  }
+  if (tgid == t.tid) live_add(tgid);
 }
 
 void Tracer::adopt_root(pid_t pid) {
@@ -371,7 +397,6 @@ int Tracer::next(bool block, Event& ev) {
     Tracee& t = get(tid);
     switch (event) {
       case PTRACE_EVENT_SECCOMP:
-        if (t.held) t.held = false;
         if (on_seccomp(t, ev)) return 0;
         continue;
       case PTRACE_EVENT_FORK:
@@ -390,7 +415,6 @@ int Tracer::next(bool block, Event& ev) {
             thread = flags & CLONE_THREAD;
           }
         }
-        bool existed = tracees_.count(child) > 0;
         Tracee& c = get(child);
         if (c.tgid != (thread ? t.tgid : child)) {
           auto th = threads_.find(c.tgid);
@@ -401,12 +425,8 @@ int Tracer::next(bool block, Event& ev) {
           c.tgid = thread ? t.tgid : child;
           threads_[c.tgid].insert(child);
         }
+        if (!thread && !c.known) live_add(child);
         c.known = true;
-        if (!thread) live_add(child);
-        if (existed && c.held) {
-          c.held = false;
-          cont(child);
-        }
         cont(tid);
         ev = Event();
         ev.type = Event::kSpawn;
@@ -447,7 +467,11 @@ int Tracer::next(bool block, Event& ev) {
           // real parent and wake us on SIGCONT.
           ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
         } else if (!t.known && tid != root_) {
-          t.held = true;  // resumed when its parent's fork/clone event tells its tgid
+          // A new task's first stop came before its parent's fork/clone event.
+          // Waiting for that event could wait forever (the parent may be killed
+          // in between); ask /proc which process it belongs to and go on.
+          adopt_orphan(t);
+          cont(tid);
         } else {
           cont(tid);
         }

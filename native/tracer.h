@@ -122,8 +122,7 @@ class Tracer {
  private:
   struct Tracee {
     pid_t tid = 0, tgid = 0;
-    bool known = false;       // its parent's fork/clone event was seen
-    bool held = false;        // initial stop seen before the parent's event: not resumed yet
+    bool known = false;       // its process (tgid) is known: parent's event, or /proc
     bool parked = false;      // stopped at a syscall, waiting for resume()
     bool at_exit = false;     // parked at a syscall-exit stop
     bool await_exit = false;  // resumed with PTRACE_SYSCALL: next syscall stop is the exit
@@ -139,6 +138,7 @@ class Tracer {
   int match_prefix(const std::string& p) const;
   void cont(pid_t tid, int sig = 0);
   void drop(pid_t tid);
+  void adopt_orphan(Tracee& t);
   int mem_fd(pid_t tgid);
   void close_mem(pid_t tgid);
 

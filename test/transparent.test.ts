@@ -116,6 +116,12 @@ for (const view of VIEWS) {
     t.regex(v.stdout, /^reaped 20 sum 190\n/);
   });
 
+  test(`${view.name}: a parent killed while forking: the view still ends by itself`, async (t) => {
+    const bin = await compileFixture('forkkill');
+    const { v } = await sameAsNative(t, view, [bin]);
+    t.is(v.stdout, 'killed 40 workers\n');
+  });
+
   test(`${view.name}: vfork + execve`, async (t) => {
     const bin = await compileFixture('vfork_exec');
     const { v } = await sameAsNative(t, view, [bin]);
