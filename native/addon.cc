@@ -134,7 +134,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     std::vector<uint32_t> nrs;
     Napi::Array t = o.Get("traced").As<Napi::Array>();
     for (uint32_t i = 0; i < t.Length(); i++) nrs.push_back(t.Get(i).As<Napi::Number>().Uint32Value());
-    req.filter = vview::build_filter(nrs, true);
+    req.filter = vview::build_filter(nrs);
   }
   std::string error;
   pid_t pid = vview::spawn_traced(req, error);

@@ -12,7 +12,7 @@ namespace vview {
 // The program only loads `arch` and `nr`, never an argument: that keeps every
 // ALLOW result constant per syscall, so the kernel's seccomp action cache
 // (Linux >= 5.11) skips running the filter at all for unrouted syscalls.
-std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced_in, bool foreign_trace) {
+std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced_in) {
   std::vector<uint32_t> traced = traced_in;
   std::sort(traced.begin(), traced.end());
   traced.erase(std::unique(traced.begin(), traced.end()), traced.end());
@@ -22,7 +22,7 @@ std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced_in, bo
   // i386 (int 0x80) and x32 calls have their own numbers and argument layout;
   // the routing table is x86-64's. Under a view with modules they fail cleanly
   // rather than bypass the modules.
-  const uint32_t foreign = foreign_trace ? (SECCOMP_RET_ERRNO | ENOSYS) : SECCOMP_RET_ALLOW;
+  const uint32_t foreign = SECCOMP_RET_ERRNO | ENOSYS;
   std::vector<sock_filter> p;
   p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
   p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch::kAuditArch, 1, 0));

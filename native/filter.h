@@ -7,8 +7,8 @@
 
 namespace vview {
 
-// traced: syscall numbers that must stop (SECCOMP_RET_TRACE); foreign_trace:
-// refuse i386/x32 calls with ENOSYS (a view with modules is not bypassed by another ABI).
-std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced, bool foreign_trace);
+// traced: syscall numbers that must stop (SECCOMP_RET_TRACE). i386/x32 calls are
+// refused with ENOSYS: a view with modules is not bypassed by another ABI.
+std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced);
 
 }  // namespace vview

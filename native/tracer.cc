@@ -113,11 +113,6 @@ Tracer::Tracee& Tracer::get(pid_t tid) {
   return t;
 }
 
-bool Tracer::parked(pid_t tid) const {
-  auto it = tracees_.find(tid);
-  return it != tracees_.end() && it->second.parked;
-}
-
 void Tracer::cont(pid_t tid, int sig) {
   // ESRCH: killed meanwhile (SIGKILL needs no cooperation); its exit comes next.
   ptrace(PTRACE_CONT, tid, nullptr, (void*)(long)sig);

@@ -99,7 +99,6 @@ class Tracer {
   long ptrace_options() const;
 
   void adopt_root(pid_t pid);
-  pid_t root() const { return root_; }
   // While a module's child_process child may be alive, wait events are peeked
   // first (one more syscall per stop) so that libuv's are left to libuv.
   void set_peek(bool on) { peek_ = on; }
@@ -112,8 +111,6 @@ class Tracer {
   int resume(pid_t tid, const Action& a);
   // Scratch memory below the parked tracee's stack (past the red zone).
   int64_t scratch(pid_t tid, size_t len);
-  bool parked(pid_t tid) const;
-  size_t tracee_count() const { return tracees_.size(); }
 
   uint64_t stops = 0, fast_resumes = 0, js_events = 0;
   std::vector<uint64_t> seccomp_stops;  // by syscall number (for --stats)

@@ -15,9 +15,6 @@ export function errnoNumber(e: ErrnoName | string | number): number {
   if (n === undefined) throw new Error(`unknown errno name ${e}`);
   return n;
 }
-export function isErrnoName(s: string): boolean {
-  return byName[s] !== undefined;
-}
 export function errnoName(n: number): string {
   return byNumber.get(n) ?? `E${n}`;
 }

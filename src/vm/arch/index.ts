@@ -24,7 +24,3 @@ export function currentArch(): Arch {
 }
 
 const x86_64 = build('x86_64', X86_64_SYSCALLS);
-
-export function isSyscallName(s: string): s is SyscallName {
-  return Object.prototype.hasOwnProperty.call(X86_64_SYSCALLS, s);
-}
