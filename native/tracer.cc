@@ -114,8 +114,13 @@ Tracer::Tracee& Tracer::get(pid_t tid) {
 }
 
 void Tracer::cont(pid_t tid, int sig) {
+  // A tracee that owes a syscall-exit stop (resumed with PTRACE_SYSCALL) may
+  // stop in between for an event: execve reports PTRACE_EVENT_EXEC before its
+  // exit stop. Resuming it with PTRACE_CONT there would lose that exit stop.
+  auto it = tracees_.find(tid);
+  bool owes_exit = it != tracees_.end() && it->second.await_exit;
   // ESRCH: killed meanwhile (SIGKILL needs no cooperation); its exit comes next.
-  ptrace(PTRACE_CONT, tid, nullptr, (void*)(long)sig);
+  ptrace(owes_exit ? PTRACE_SYSCALL : PTRACE_CONT, tid, nullptr, (void*)(long)sig);
 }
 
 int Tracer::mem_fd(pid_t tgid) {

@@ -8,13 +8,15 @@ import { run, SetupError } from './vm/monitor.js';
 import { BUILTIN_MODULES } from './modules/index.js';
 import { watchOwnChildren } from './vm/children.js';
 
-const USAGE = `usage: vview run [--config view.yaml] [--trace[=FILE]] [--stats] [--] command [args...]
+const USAGE = `usage: vview run [--config view.yaml] [--fakeroot] [--trace[=FILE]] [--stats] [--] command [args...]
        vview modules        list the built-in modules
        vview --version
 
   --config FILE   the view: modules and their options (YAML)
   --trace[=FILE]  one line per call a module handled (to stderr, or FILE)
   --stats         at exit, calls routed per module and syscall, time in handlers
+  --fakeroot      fake root: the fakeroot module with uid 0, gid 0
+  --fakeroot-state FILE   the same, its recorded ownership kept in FILE across runs
 `;
 
 function fail(msg: string, code = 2): never {
@@ -42,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
   let configFile: string | undefined;
   let trace: string | boolean = false;
   let stats = false;
+  let fakeroot: { state?: string } | undefined;
   let i = 0;
   for (; i < rest.length; i++) {
     const a = rest[i];
@@ -57,6 +60,11 @@ export async function main(argv: string[]): Promise<number> {
     else if (a === '--trace') trace = true;
     else if (a.startsWith('--trace=')) trace = a.slice(8);
     else if (a === '--stats') stats = true;
+    else if (a === '--fakeroot') fakeroot ??= {};
+    else if (a === '--fakeroot-state' || a.startsWith('--fakeroot-state=')) {
+      if (a === '--fakeroot-state' && i + 1 >= rest.length) fail('--fakeroot-state needs a file');
+      fakeroot = { state: a === '--fakeroot-state' ? rest[++i] : a.slice('--fakeroot-state='.length) };
+    }
     else fail(`unknown option ${a}\n${USAGE}`);
   }
   const command = rest.slice(i);
@@ -69,6 +77,17 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message);
     throw e;
+  }
+  if (fakeroot) {
+    if (config.modules.some((m) => m.name === 'fakeroot')) fail('--fakeroot: the config already has a fakeroot module');
+    const def = BUILTIN_MODULES.fakeroot;
+    let options: unknown;
+    try {
+      options = def.options!(fakeroot, { baseDir: process.cwd() });
+    } catch (e) {
+      fail(`--fakeroot${fakeroot.state !== undefined ? '-state' : ''}: ${(e as Error).message}`);
+    }
+    config.modules.push({ ref: 'fakeroot', def, options, name: 'fakeroot' });
   }
   let traceFd: number | undefined;
   if (trace === true) traceFd = 2;

@@ -109,7 +109,7 @@ export async function resolveConfig(raw: unknown, baseDir: string, loc: Locator 
     let parsed: unknown = options;
     if (def.options) {
       try {
-        parsed = def.options(options ?? {});
+        parsed = def.options(options ?? {}, { baseDir });
       } catch (e) {
         if (e instanceof OptionError) throw at.error(['modules', i, ref, ...e.key], e.message);
         throw at.error(['modules', i, ref], (e as Error).message);

@@ -121,6 +121,8 @@ export interface ModuleContext {
   claimInode(dev: bigint | number, ino: bigint | number): void;
   releaseInode(dev: bigint | number, ino: bigint | number): void;
   perProcess<T>(init: (pid: number) => T, fork?: (parent: T, child: number) => T): PerProcess<T>;
+  /** The process (thread-group id) a thread of the view belongs to; undefined outside the view. */
+  processOf(tid: number): number | undefined;
   /** A line on vview's stderr, prefixed with the module name. */
   warn(message: string): void;
 }
@@ -133,8 +135,13 @@ export interface ModuleInstance {
    * Path prefixes (mount points, need not exist on the host). Every path-taking
    * syscall whose canonical path is at or below one reaches `handlers[name]`, or
    * `other` when there is no specific handler: nothing path-based bypasses it.
+   *
+   * `syscalls` narrows the prefixes to the listed path syscalls (say, only the
+   * open family for a few generated files under /proc): the others are not
+   * stopped for this module, and the mount family stays allowed. A module that
+   * serves a whole subtree (a mount) leaves it out.
    */
-  paths?: { prefixes: string[]; handlers?: Handlers; other: Handler };
+  paths?: { prefixes: string[]; handlers?: Handlers; other?: Handler; syscalls?: SyscallName[] };
   /** Syscalls served on fds whose inode this module claims (ctx.claimInode). */
   fds?: { handlers: Handlers };
   /** Flush state: called once when the view ends (also on SIGINT/SIGTERM). */
@@ -148,11 +155,17 @@ export class OptionError extends Error {
   }
 }
 
+/** Where options come from: relative paths in them are relative to baseDir. */
+export interface OptionsEnv {
+  /** The config file's directory (the current directory for command-line options). */
+  baseDir: string;
+}
+
 export interface ModuleDefinition<O = unknown> {
   name: string;
   description?: string;
   /** Validates the options from the config; throw OptionError(key, message). */
-  options?(raw: unknown): O;
+  options?(raw: unknown, env?: OptionsEnv): O;
   setup(options: O, ctx: ModuleContext): Awaitable<ModuleInstance>;
 }
 

@@ -61,6 +61,7 @@ export async function run(opts: RunOptions): Promise<number> {
       claimInode: (dev, ino) => n.claimInode(dev, ino, i),
       releaseInode: (dev, ino) => n.releaseInode(dev, ino),
       perProcess: (init, fork) => procs.perProcess(init, fork),
+      processOf: (tid) => procs.processOf(tid),
       warn: warn(entry.name),
     };
     try {

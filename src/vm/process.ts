@@ -26,6 +26,11 @@ export class ProcessTable {
     this.threadToPid.set(pid, pid);
   }
 
+  /** The process of a thread of the view, or undefined when it is not one. */
+  processOf(tid: number): number | undefined {
+    return this.threadToPid.get(tid);
+  }
+
   pidOf(tid: number): number {
     return this.threadToPid.get(tid) ?? tid;
   }

@@ -52,6 +52,10 @@ export class Router {
   private readonly byFd = new Map<number, number[]>();
   private readonly refused = new Map<number, { errno: string; why: string }>();
   private readonly prefixes: [string, number][] = [];
+  /** Some module serves whole subtrees: every path syscall is a candidate. */
+  private mounts = false;
+  /** Path syscalls that modules with narrowed prefixes (paths.syscalls) asked for. */
+  private readonly pathOnly = new Set<SyscallName>();
   private readonly pending = new Map<number, Pending>(); // tid -> exit hook awaited
   private readonly stats = new Map<string, StatRow>();
   private readonly reported = new Set<string>();
@@ -73,9 +77,18 @@ export class Router {
         if (!SYSCALL_SPECS[name].fds?.length) throw new Error(`module ${m.name}: ${name} takes no fd; it cannot be routed by fd`);
         push(this.byFd, numbers[name], i);
       }
-      for (const p of m.instance.paths?.prefixes ?? []) this.prefixes.push([p, i]);
+      const paths = m.instance.paths;
+      if (!paths) return;
+      for (const p of paths.prefixes) this.prefixes.push([p, i]);
+      if (!paths.syscalls) this.mounts = true;
+      else for (const name of paths.syscalls) {
+        if (!SYSCALL_SPECS[name]?.paths?.length) throw new Error(`module ${m.name}: ${name} takes no path; it cannot be routed by path`);
+        this.pathOnly.add(name);
+      }
     });
-    if (this.prefixes.length) {
+    // Under a mount, calls that would change what paths mean (mount, chroot) or
+    // reach files without a path syscall (io_uring) are refused.
+    if (this.mounts) {
       for (const [name, spec] of Object.entries(SYSCALL_SPECS) as [SyscallName, (typeof SYSCALL_SPECS)[SyscallName]][])
         if (spec.refuse) this.refused.set(numbers[name], spec.refuse);
     }
@@ -89,7 +102,7 @@ export class Router {
       const nr = numbers[name];
       let bits = 0;
       if (this.byName.has(nr) || this.refused.has(nr)) bits |= RouteBits.Name;
-      if (this.prefixes.length && spec.paths?.length) bits |= RouteBits.Path;
+      if (spec.paths?.length && (this.mounts || this.pathOnly.has(name))) bits |= RouteBits.Path;
       if (this.byFd.has(nr)) bits |= RouteBits.Fd;
       // Native code caches each tracee's cwd for relative paths; it must see
       // every change of directory.
