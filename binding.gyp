@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/tracer.cc",
+        "native/statview.cc",
         "native/filter.cc",
         "native/paths.cc",
         "native/memory.cc",

@@ -58,10 +58,12 @@ const TARGETS = [
   { workload: 'getpid', configs: ['vview-empty', 'vview-path'], pinned: null, max: 1.05, text: '≤×1.05' },
   { workload: 'stat', configs: ['vview-path'], pinned: true, max: 12, text: '≤×12 (pinned)' },
   { workload: 'make -j2', configs: ['vview-path'], pinned: true, max: 1.4, text: '≤×1.4 (pinned)' },
+  { workload: 'make -j2 fakeroot', configs: ['vview-fakeroot'], pinned: true, max: 1.5, text: '≤×1.5 (pinned)' },
 ];
 const REFERENCES = [
   { workload: 'stat', config: 'PRoot 5.4 +seccomp accel', pinned: true, ratio: 17 },
   { workload: 'make -j2', config: 'PRoot 5.4 +seccomp accel', pinned: true, ratio: 2.2 },
+  { workload: 'make -j2 fakeroot', config: 'PRoot 5.4 -0 +seccomp accel', pinned: true, ratio: 2.5 },
 ];
 
 // ---------------------------------------------------------------- process handling
@@ -271,6 +273,28 @@ function main() {
       'vview-path': { label: 'vview +hide elsewhere', wrap: vv(pathCfg), traced: true, vview: true },
       'vview-routed': { label: 'vview +hide (routed)', wrap: vv(routedCfg), traced: true, vview: true },
     };
+    // Fake root: measured as an unprivileged user (as root, a fake uid 0 changes
+    // nothing and vview skips the work), so when the bench runs as root these
+    // configurations run under setpriv as nobody, in a project copy it may write.
+    const asUser = process.getuid() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+    const fakerootBin = which('fakeroot');
+    CONFIGS['native-user'] = { label: `native${asUser.length ? ' (as nobody)' : ''}`, wrap: (argv) => [...asUser, ...argv], traced: false };
+    CONFIGS['vview-fakeroot'] = {
+      label: 'vview --fakeroot',
+      wrap: (argv) => [...asUser, VVIEW, 'run', '--stats', '--fakeroot', '--', ...argv],
+      traced: true,
+      vview: true,
+    };
+    if (fakerootBin) CONFIGS.fakeroot = { label: 'fakeroot (LD_PRELOAD)', wrap: (argv) => [...asUser, fakerootBin, '--', ...argv], traced: true };
+    if (proot) CONFIGS['proot-0'] = { label: `${proot.label} -0`, wrap: (argv) => [...asUser, proot.bin, '-0', '-b', `${tmpRoot}:${tmpRoot}`, ...argv], traced: true, proot: true };
+    const fakerootConfigs = ['native-user', 'vview-fakeroot', ...(fakerootBin ? ['fakeroot'] : []), ...(proot ? ['proot-0'] : [])];
+    const userProj = path.join(tmp, 'project-user');
+    generateProject(userProj, MAKE_FILES);
+    fs.chmodSync(tmp, 0o755);
+    for (const f of [userProj, ...fs.readdirSync(userProj).map((f) => path.join(userProj, f))]) fs.chmodSync(f, 0o777);
+    for (const f of fs.readdirSync(binDir)) fs.chmodSync(path.join(binDir, f), 0o755);
+    fs.chmodSync(binDir, 0o755);
+
     if (proot) {
       CONFIGS.proot = {
         label: proot.label,
@@ -371,6 +395,30 @@ function main() {
         },
         runs: MAKE_RUNS,
       },
+      {
+        name: 'stat fakeroot',
+        desc: `stat(${outsidePath}) loop under a fake root${asUser.length ? ', as nobody' : ''}`,
+        kind: 'ns',
+        configs: fakerootConfigs,
+        baseline: 'native-user',
+        n: (c) => (CONFIGS[c].traced ? N.stat.nTraced : N.stat.n),
+        argv: (n) => [bin('stat'), outsidePath, String(n), 'ok'],
+        runs: MICRO_RUNS,
+      },
+      {
+        name: 'make -j2 fakeroot',
+        desc: `wall time of make -j2 of ${MAKE_FILES + 1} C files under a fake root${asUser.length ? ', as nobody' : ''}`,
+        kind: 'wall',
+        configs: fakerootConfigs,
+        baseline: 'native-user',
+        n: () => MAKE_FILES + 1,
+        argv: () => ['make', '-j2'],
+        cwd: userProj,
+        quietStdout: true,
+        before: () => must([...asUser, 'make', '-s', 'clean'], { cwd: userProj }),
+        after: () => must([path.join(userProj, 'prog')]),
+        runs: MAKE_RUNS,
+      },
     ].filter((w) => !ONLY || ONLY.test(w.name));
 
     const results = [];
@@ -405,7 +453,7 @@ function main() {
             } else row.errors.push(`${r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
           }
         }
-        const nativeRow = rows.get('native');
+        const nativeRow = rows.get(w.baseline ?? 'native');
         const nativeMedian = nativeRow.values.length ? median(nativeRow.values) : NaN;
         for (const row of rows.values()) {
           row.median = row.values.length ? median(row.values) : NaN;
@@ -441,10 +489,10 @@ function main() {
             r.workload,
             r.label,
             pinned ? 'pinned' : 'unpinned',
-            r.unit === 'ns/call' || r.unit === 'ms' ? r.n.toLocaleString('en-US') : r.workload === 'make -j2' ? `${r.n} files` : '',
+            r.unit === 'ns/call' || r.unit === 'ms' ? r.n.toLocaleString('en-US') : r.workload.startsWith('make -j2') ? `${r.n} files` : '',
             `${r.values.length}${r.errors.length ? `/${r.values.length + r.errors.length}` : ''}`,
             fmtVal(r),
-            r.config === 'native' ? '' : fmtRatio(r.ratio),
+            r.config === (w.baseline ?? 'native') ? '' : fmtRatio(r.ratio),
             r.target ? `${r.target.text} ${QUICK ? '(quick: not judged)' : r.target.met ? 'met' : 'MISSED'}` : '',
           ]);
         }

@@ -41,6 +41,11 @@ int GetInt(const Napi::Object& o, const char* k, int dflt) {
   return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : dflt;
 }
 
+int64_t GetI64(const Napi::Object& o, const char* k, int64_t dflt) {
+  Napi::Value v = o.Get(k);
+  return v.IsNumber() ? v.As<Napi::Number>().Int64Value() : dflt;
+}
+
 vview::FlagBit GetFlag(const Napi::Object& o, const char* k) {
   vview::FlagBit f;
   Napi::Value v = o.Get(k);
@@ -65,6 +70,7 @@ Napi::Value Configure(const Napi::CallbackInfo& info) {
     if ((size_t)nr >= routes.size()) routes.resize(nr + 1);
     vview::SyscallRoute& sr = routes[nr];
     sr.bits = (uint8_t)GetInt(r, "bits", 0);
+    sr.stat_kind = (uint8_t)GetInt(r, "statKind", 0);
     Napi::Value pv = r.Get("paths");
     if (pv.IsArray()) {
       Napi::Array ps = pv.As<Napi::Array>();
@@ -103,6 +109,37 @@ Napi::Value Configure(const Napi::CallbackInfo& info) {
 
 Napi::Value ClaimInode(const Napi::CallbackInfo& info) {
   T().claim_inode(ToU64(info[0]), ToU64(info[1]), info[2].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+// statView({ realUid, realGid, fakeUid, fakeGid }): fake ownership for the stat family.
+Napi::Value StatViewConfigure(const Napi::CallbackInfo& info) {
+  Napi::Object o = info[0].As<Napi::Object>();
+  auto& v = T().stat_view;
+  v.enabled = true;
+  v.real_uid = (uint32_t)GetI64(o, "realUid", 0);
+  v.real_gid = (uint32_t)GetI64(o, "realGid", 0);
+  v.fake_uid = (uint32_t)GetI64(o, "fakeUid", 0);
+  v.fake_gid = (uint32_t)GetI64(o, "fakeGid", 0);
+  return info.Env().Undefined();
+}
+
+// statOwner(dev, ino, { uid, gid, perm, type, rdev } | null): a recorded owner (null: none).
+Napi::Value StatOwner(const Napi::CallbackInfo& info) {
+  uint64_t dev = ToU64(info[0]), ino = ToU64(info[1]);
+  if (!info[2].IsObject()) {
+    T().stat_view.erase(dev, ino);
+    return info.Env().Undefined();
+  }
+  Napi::Object o = info[2].As<Napi::Object>();
+  vview::OwnerOverride ov;
+  ov.uid = GetI64(o, "uid", -1);
+  ov.gid = GetI64(o, "gid", -1);
+  ov.perm = (int32_t)GetInt(o, "perm", -1);
+  ov.type = (uint32_t)GetInt(o, "type", 0);
+  Napi::Value rdev = o.Get("rdev");
+  ov.rdev = rdev.IsBigInt() || rdev.IsNumber() ? ToU64(rdev) : 0;
+  T().stat_view.set(dev, ino, ov);
   return info.Env().Undefined();
 }
 
@@ -289,6 +326,8 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   o.Set("jsEvents", Napi::Number::New(env, (double)T().js_events));
   o.Set("lookups", Napi::Number::New(env, (double)T().resolver.lookups));
   o.Set("cacheHits", Napi::Number::New(env, (double)T().resolver.cache_hits));
+  o.Set("statsEmulated", Napi::Number::New(env, (double)T().stats_emulated));
+  o.Set("statsPatched", Napi::Number::New(env, (double)T().stats_patched));
   Napi::Object by = Napi::Object::New(env);
   const auto& ss = T().seccomp_stops;
   for (size_t i = 0; i < ss.size(); i++)
@@ -398,6 +437,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("configure", Napi::Function::New(env, Configure));
   exports.Set("claimInode", Napi::Function::New(env, ClaimInode));
   exports.Set("releaseInode", Napi::Function::New(env, ReleaseInode));
+  exports.Set("statView", Napi::Function::New(env, StatViewConfigure));
+  exports.Set("statOwner", Napi::Function::New(env, StatOwner));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("next", Napi::Function::New(env, Next));
   exports.Set("resume", Napi::Function::New(env, Resume));

@@ -305,6 +305,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
   }
   if (cur.size() >= PATH_MAX) return -ENAMETOOLONG;
   out.path = std::move(cur);
+  out.missing = missing;
   return 0;
 }
 

@@ -15,6 +15,7 @@ namespace vview {
 struct Canonical {
   std::string path;     // canonical absolute path
   std::string touched;  // first intermediate location under a prefix, if any
+  bool missing = false; // a component did not exist on the host (the rest is lexical)
 };
 
 // What is known of one host path (lstat-like, from readlink).

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <string_view>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
@@ -272,6 +273,22 @@ bool Tracer::on_seccomp(Tracee& t, Event& ev) {
   }
   if (!matched) {
     fast_resumes++;
+    if ((route.bits & kRouteStat) && stat_view.enabled && !stat_view.identity()) {
+      int e = emulate_stat(t, route.stat_kind);
+      if (e > 0) return false;
+      if (e == 0) {
+        cont(t.tid);  // the kernel fails it as the monitor's own stat did: nothing to show
+        return false;
+      }
+      // Let the kernel run it (its errors are exact) and show the result at exit.
+      const arch::Regs& r = t.regs;
+      int buf_arg = route.stat_kind == kStatAt ? 2 : route.stat_kind == kStatx ? 4 : 1;
+      t.patch_kind = route.stat_kind;
+      t.patch_buf = arch::arg(r, buf_arg);
+      t.await_exit = t.native_exit = true;
+      ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+      return false;
+    }
     if (route.bits & kRouteCwd) {
       // The cwd changes when the call completes: drop the cache again then.
       t.await_exit = t.native_exit = true;
@@ -284,6 +301,116 @@ bool Tracer::on_seccomp(Tracee& t, Event& ev) {
   park(t, ev, Event::kSyscall);
   ev.route = matched;
   return true;
+}
+
+// The stat view's fast path: the monitor runs the stat itself on the path the
+// tracee would reach, shows it through the view, writes it into the tracee's
+// buffer and skips the call: one stop, no exit stop, no JavaScript. Returns
+// 0 when the kernel must answer because the call fails (the path does not
+// exist, a bad pointer, ...): nothing to show then. Returns -1 when the monitor
+// cannot tell (an odd path, a permission on /proc): the call then runs and its
+// result is patched at its exit stop.
+int Tracer::emulate_stat(Tracee& t, uint8_t kind) {
+  const arch::Regs& r = t.regs;
+  int dirfd = AT_FDCWD, flags = 0;
+  uint64_t pathp = 0, buf = 0;
+  unsigned mask = 0;
+  bool has_path = true;
+  switch (kind) {
+    case kStatPath: pathp = arch::arg(r, 0); buf = arch::arg(r, 1); break;
+    case kStatLink: pathp = arch::arg(r, 0); buf = arch::arg(r, 1); flags = AT_SYMLINK_NOFOLLOW; break;
+    case kStatFd: dirfd = (int)(int32_t)arch::arg(r, 0); buf = arch::arg(r, 1); has_path = false; flags = AT_EMPTY_PATH; break;
+    case kStatAt: dirfd = (int)(int32_t)arch::arg(r, 0); pathp = arch::arg(r, 1); buf = arch::arg(r, 2); flags = (int)arch::arg(r, 3); break;
+    case kStatx: dirfd = (int)(int32_t)arch::arg(r, 0); pathp = arch::arg(r, 1); flags = (int)arch::arg(r, 2); mask = (unsigned)arch::arg(r, 3); buf = arch::arg(r, 4); break;
+    default: return -1;
+  }
+  std::string raw, where;
+  if (has_path && read_str(t.tid, pathp, PATH_MAX - 1, raw, mem_fd(t.tgid)) != 0) return 0;  // EFAULT, ENAMETOOLONG
+  int stat_flags = flags & ~AT_EMPTY_PATH;
+  if (raw.empty()) {
+    // The fd itself: its /proc link leads to the very object, followed.
+    if (!(flags & AT_EMPTY_PATH) || (dirfd < 0 && dirfd != AT_FDCWD)) return 0;  // ENOENT, EBADF
+    char p[64];
+    if (dirfd == AT_FDCWD) snprintf(p, sizeof p, "/proc/%d/cwd", t.tid);
+    else snprintf(p, sizeof p, "/proc/%d/fd/%d", t.tid, dirfd);
+    where = p;
+    stat_flags &= ~AT_SYMLINK_NOFOLLOW;
+  } else {
+    std::string base;
+    if (raw[0] != '/') {
+      int e = dirfd == AT_FDCWD ? resolver.cwd(t.tid, base) : resolver.fd_path(t.tid, dirfd, base);
+      if (e) return -1;  // a dirfd or cwd without a path: the kernel knows
+    }
+    Canonical c;
+    bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
+    // ELOOP, ENAMETOOLONG, or a component that does not exist: the call fails.
+    if (resolver.canonicalize(t.tid, t.tgid, base, raw, follow, PathResolver::Under(), c) != 0 || c.missing) return 0;
+    where = std::move(c.path);
+    // "file/" is ENOTDIR for the kernel; keep the slash for the stat.
+    if (raw.back() == '/' && where != "/") where += '/';
+    stat_flags |= AT_SYMLINK_NOFOLLOW;  // the walk above already followed what it should
+    // "x/.." is lexical in the canonical walk; the kernel refuses it when x is
+    // not a directory. Cross-check such paths with the kernel's own walk.
+    bool dotdot = false, named = false;
+    for (size_t i = 0; i <= raw.size() && !dotdot;) {
+      size_t j = raw.find('/', i);
+      if (j == std::string::npos) j = raw.size();
+      std::string_view comp(raw.data() + i, j - i);
+      if (comp == "..") dotdot = named;
+      else if (!comp.empty() && comp != ".") named = true;
+      i = j + 1;
+    }
+    if (dotdot) {
+      char p[64] = "";
+      if (raw[0] != '/') {
+        if (dirfd == AT_FDCWD) snprintf(p, sizeof p, "/proc/%d/cwd/", t.tid);
+        else snprintf(p, sizeof p, "/proc/%d/fd/%d/", t.tid, dirfd);
+      }
+      std::string walk = std::string(p) + raw;
+      struct stat a, b;
+      if (walk.size() >= PATH_MAX || fstatat(AT_FDCWD, walk.c_str(), &a, flags & AT_SYMLINK_NOFOLLOW) != 0 ||
+          fstatat(AT_FDCWD, where.c_str(), &b, AT_SYMLINK_NOFOLLOW) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+        return -1;
+    }
+  }
+  if (where.size() >= PATH_MAX) return -1;
+  // The monitor's stat failed: so does the tracee's, unless /proc refused the
+  // monitor (a tracee that made itself non-dumpable).
+  auto failed = [] { return errno == EACCES || errno == EPERM ? -1 : 0; };
+  int64_t res = 0;
+  if (kind == kStatx) {
+    struct statx x;
+    if (statx(AT_FDCWD, where.c_str(), stat_flags, mask, &x) != 0) return failed();
+    stat_view.apply(x);
+    if (write_mem(t.tid, buf, &x, sizeof x) != 0) res = -EFAULT;
+  } else {
+    struct stat st;
+    if (fstatat(AT_FDCWD, where.c_str(), &st, stat_flags) != 0) return failed();
+    stat_view.apply(st);
+    if (write_mem(t.tid, buf, &st, sizeof st) != 0) res = -EFAULT;
+  }
+  arch::skip_syscall(t.regs, res);
+  if (!set_regs(t.tid, t.regs)) return 1;  // vanished
+  cont(t.tid);
+  stats_emulated++;
+  return 1;
+}
+
+// At the exit of a stat-family call the kernel ran: show its result through the view.
+void Tracer::patch_stat(Tracee& t) {
+  uint8_t kind = t.patch_kind;
+  t.patch_kind = 0;
+  if (!get_regs(t.tid, t.regs) || arch::ret(t.regs) != 0) return;
+  if (kind == kStatx) {
+    struct statx x;
+    if (read_mem(t.tid, t.patch_buf, &x, sizeof x) != 0) return;
+    if (stat_view.apply(x)) write_mem(t.tid, t.patch_buf, &x, sizeof x);
+  } else {
+    struct stat st;
+    if (read_mem(t.tid, t.patch_buf, &st, sizeof st) != 0) return;
+    if (stat_view.apply(st)) write_mem(t.tid, t.patch_buf, &st, sizeof st);
+  }
+  stats_patched++;
 }
 
 // Leaves t stopped for JavaScript, which answers with resume().
@@ -485,7 +612,8 @@ int Tracer::next(bool block, Event& ev) {
           t.await_exit = false;
           if (t.native_exit) {
             t.native_exit = false;
-            resolver.forget_cwds();
+            if (t.patch_kind) patch_stat(t);
+            else resolver.forget_cwds();
             cont(tid);
             continue;
           }

@@ -15,6 +15,7 @@
 
 #include "arch.h"
 #include "paths.h"
+#include "statview.h"
 
 namespace vview {
 
@@ -26,7 +27,8 @@ void live_kill(int sig);
 extern volatile sig_atomic_t g_root_exited;
 
 // kRouteCwd: chdir/fchdir: the native cwd cache is dropped at entry and exit.
-enum RouteBits : uint8_t { kRouteName = 1, kRoutePath = 2, kRouteFd = 4, kRouteCwd = 8 };
+// kRouteStat: a stat-family call shown through the stat view (fake ownership).
+enum RouteBits : uint8_t { kRouteName = 1, kRoutePath = 2, kRouteFd = 4, kRouteCwd = 8, kRouteStat = 16 };
 enum LastMode : uint8_t { kFollow = 0, kNoFollow = 1, kOpen = 2, kOpenHow = 3 };
 
 struct FlagBit {
@@ -46,6 +48,7 @@ struct PathSpec {
 
 struct SyscallRoute {
   uint8_t bits = 0;
+  uint8_t stat_kind = 0;  // StatKind, for kRouteStat
   std::vector<PathSpec> paths;
   std::vector<int8_t> fds;
 };
@@ -115,6 +118,8 @@ class Tracer {
   uint64_t stops = 0, fast_resumes = 0, js_events = 0;
   std::vector<uint64_t> seccomp_stops;  // by syscall number (for --stats)
   PathResolver resolver;
+  StatView stat_view;
+  uint64_t stats_emulated = 0, stats_patched = 0;
 
  private:
   struct Tracee {
@@ -124,12 +129,16 @@ class Tracer {
     bool at_exit = false;     // parked at a syscall-exit stop
     bool await_exit = false;  // resumed with PTRACE_SYSCALL: next syscall stop is the exit
     bool native_exit = false; // that exit stop is native's own (cwd change), not JavaScript's
+    uint8_t patch_kind = 0;   // native exit: a stat-family result to show through the stat view
+    uint64_t patch_buf = 0;
     uint64_t scratch_top = 0;
     arch::Regs regs{};
   };
 
   Tracee& get(pid_t tid);
   bool on_seccomp(Tracee& t, Event& ev);
+  int emulate_stat(Tracee& t, uint8_t kind);
+  void patch_stat(Tracee& t);
   void park(Tracee& t, Event& ev, Event::Type type);
   void resolve_path(Tracee& t, const PathSpec& s, PathResult& out);
   int match_prefix(const std::string& p) const;

@@ -121,10 +121,30 @@ export interface ModuleContext {
   claimInode(dev: bigint | number, ino: bigint | number): void;
   releaseInode(dev: bigint | number, ino: bigint | number): void;
   perProcess<T>(init: (pid: number) => T, fork?: (parent: T, child: number) => T): PerProcess<T>;
+  /**
+   * Fake ownership for the whole view, applied in native code to every
+   * stat-family result (stat, lstat, fstat, newfstatat, statx) without a stop
+   * into JavaScript: files of the real uid/gid appear owned by the fake ones,
+   * and inodes given an owner show it. One module per view may call it.
+   */
+  showOwnership(ids: { realUid: number; realGid: number; fakeUid: number; fakeGid: number }): OwnershipView;
   /** The process (thread-group id) a thread of the view belongs to; undefined outside the view. */
   processOf(tid: number): number | undefined;
   /** A line on vview's stderr, prefixed with the module name. */
   warn(message: string): void;
+}
+
+/** What stat shows for one inode: recorded ids, permission bits, or a device in place of an empty file. */
+export interface ShownOwner {
+  uid?: number;
+  gid?: number;
+  perm?: number;
+  device?: { type: 'chr' | 'blk'; rdev: bigint };
+}
+
+export interface OwnershipView {
+  /** Shows this owner for the inode from now on; null: the inode's own again. */
+  set(dev: bigint, ino: bigint, owner: ShownOwner | null): void;
 }
 
 /** What setup() returns: the routes, as data, and the handlers. */

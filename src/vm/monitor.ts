@@ -54,6 +54,7 @@ export async function run(opts: RunOptions): Promise<number> {
   const warn = (module: string) => (msg: string) => say(errFd, `vview: ${module}: ${msg}`);
 
   const modules: LoadedModule[] = [];
+  let ownershipBy: string | undefined;
   for (let i = 0; i < opts.config.modules.length; i++) {
     const entry = opts.config.modules[i];
     const ctx: ModuleContext = {
@@ -62,6 +63,21 @@ export async function run(opts: RunOptions): Promise<number> {
       releaseInode: (dev, ino) => n.releaseInode(dev, ino),
       perProcess: (init, fork) => procs.perProcess(init, fork),
       processOf: (tid) => procs.processOf(tid),
+      showOwnership: (ids) => {
+        if (ownershipBy !== undefined) throw new Error(`ownership is already shown by module ${ownershipBy}; two fake-owner modules cannot share a view`);
+        ownershipBy = entry.name;
+        n.statView(ids);
+        return {
+          set: (dev, ino, o) =>
+            n.statOwner(dev, ino, o && {
+              uid: o.uid,
+              gid: o.gid,
+              perm: o.perm,
+              type: o.device ? (o.device.type === 'chr' ? 0o020000 : 0o060000) : undefined,
+              rdev: o.device?.rdev,
+            }),
+        };
+      },
       warn: warn(entry.name),
     };
     try {
@@ -73,7 +89,7 @@ export async function run(opts: RunOptions): Promise<number> {
 
   const trace: TraceSink | undefined =
     opts.traceFd === undefined ? undefined : { line: (t) => say(opts.traceFd!, t) };
-  const router = new Router(n, modules, trace, (msg) => say(errFd, `vview: ${msg}`));
+  const router = new Router(n, modules, trace, (msg) => say(errFd, `vview: ${msg}`), ownershipBy !== undefined);
   const cfg = router.nativeConfig();
   n.configure({ routes: cfg.routes, prefixes: cfg.prefixes });
 
@@ -166,6 +182,7 @@ export function exitStatus(status: number): number {
 function printStats(fd: number, router: Router, s: ReturnType<ReturnType<typeof native>['stats']>, elapsed: number): void {
   const rows = router.statsRows();
   const lines = [`vview: ${elapsed.toFixed(3)} s; ${s.stops} tracer stops, ${s.fastResumes} resumed in native code, ${s.jsEvents} handed to JavaScript, ${s.lookups} host path lookups, ${s.cacheHits} answered from the cache`];
+  if (s.statsEmulated || s.statsPatched) lines.push(`  stat view: ${s.statsEmulated} stat calls answered in native code, ${s.statsPatched} run by the kernel and shown at exit`);
   const arch = currentArch();
   const top = Object.entries(s.seccompStops)
     .map(([nr, n]) => [arch.names.get(Number(nr)) ?? `#${nr}`, n] as const)

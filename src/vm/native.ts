@@ -25,6 +25,8 @@ export const enum RouteBits {
   Fd = 4,
   /** chdir/fchdir: native code drops its cwd cache. */
   Cwd = 8,
+  /** A stat-family call shown through the stat view (ModuleContext.showOwnership). */
+  Stat = 16,
 }
 
 export const enum ResumeKind {
@@ -69,9 +71,20 @@ export interface NativePathSpec {
   flags?: number;
   nullMeansFd?: boolean;
 }
+export interface NativeOwner {
+  uid?: number;
+  gid?: number;
+  perm?: number;
+  /** S_IFCHR / S_IFBLK shown for a placeholder regular file. */
+  type?: number;
+  rdev?: bigint;
+}
+
 export interface NativeRoute {
   nr: number;
   bits: number;
+  /** For RouteBits.Stat: how the call takes its path/fd and buffer (StatKind). */
+  statKind?: number;
   paths?: NativePathSpec[];
   fds?: number[];
 }
@@ -80,6 +93,10 @@ export interface Native {
   configure(cfg: { routes: NativeRoute[]; prefixes: [string, number][] }): void;
   claimInode(dev: bigint | number, ino: bigint | number, module: number): void;
   releaseInode(dev: bigint | number, ino: bigint | number): void;
+  /** Turns on the stat view: files of the real ids appear owned by the fake ones. */
+  statView(ids: { realUid: number; realGid: number; fakeUid: number; fakeGid: number }): void;
+  /** A recorded owner of an inode for the stat view, or null to forget it. */
+  statOwner(dev: bigint | number, ino: bigint | number, owner: NativeOwner | null): void;
   spawn(req: { candidates: string[]; argv: string[]; inheritFds: number[]; filter: boolean; traced: number[]; notFound: string; denied: string }): number;
   next(block: boolean): NativeEvent;
   resume(tid: number, kind: ResumeKind, value: number | bigint, wantExit: boolean, setArgs?: [number, bigint][]): number;
@@ -89,7 +106,7 @@ export interface Native {
   scratch(tid: number, len: number): number;
   rootStatus(): number;
   setPeek(on: boolean): void;
-  stats(): { stops: number; fastResumes: number; jsEvents: number; lookups: number; cacheHits: number; seccompStops: Record<number, number> };
+  stats(): { stops: number; fastResumes: number; jsEvents: number; lookups: number; cacheHits: number; statsEmulated: number; statsPatched: number; seccompStops: Record<number, number> };
   forwardSignals(pid: number): void;
   startWaker(cb: () => void): void;
   armWaker(): void;

@@ -35,6 +35,8 @@ interface StatRow {
 }
 
 const LAST: Record<PathArg['last'], number> = { follow: 0, nofollow: 1, open: 2, openhow: 3 };
+/** How each stat-family call takes its arguments, for native code's stat view (native/statview.h). */
+const STAT_KIND: Partial<Record<SyscallName, number>> = { stat: 1, lstat: 2, fstat: 3, newfstatat: 4, statx: 5 };
 const EIO = -BigInt(errnoNumber('EIO'));
 
 type SyscallEvent = Extract<NativeEvent, { type: EventType.Syscall }>;
@@ -69,6 +71,8 @@ export class Router {
     private readonly modules: LoadedModule[],
     private readonly trace: TraceSink | undefined,
     private readonly warn: (msg: string) => void,
+    /** A module shows fake ownership: the stat family goes through native code's stat view. */
+    private readonly statView = false,
   ) {
     const { numbers } = this.arch;
     modules.forEach((m, i) => {
@@ -106,9 +110,12 @@ export class Router {
       if (this.byFd.has(nr)) bits |= RouteBits.Fd;
       // Native code caches each tracee's cwd for relative paths; it must see
       // every change of directory.
-      if (this.prefixes.length && (name === 'chdir' || name === 'fchdir')) bits |= RouteBits.Cwd;
+      if ((this.prefixes.length || this.statView) && (name === 'chdir' || name === 'fchdir')) bits |= RouteBits.Cwd;
+      const statKind = this.statView ? STAT_KIND[name] : undefined;
+      if (statKind) bits |= RouteBits.Stat;
       if (!bits) continue;
       const r: NativeRoute = { nr, bits };
+      if (statKind) r.statKind = statKind;
       if (spec.paths) r.paths = spec.paths.map(toNativePath);
       if (spec.fds) r.fds = spec.fds;
       routes.push(r);

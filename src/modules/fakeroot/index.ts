@@ -25,9 +25,7 @@ import {
   KEEP, NGROUPS_MAX, execSetId, inGroup, initialCreds, setFsId, setGroups, setId, setReId, setResId, type Creds,
 } from './creds.js';
 import { Ownership, StateError } from './ownership.js';
-import {
-  S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_IXGRP, statLayout, statxLayout, type Shown,
-} from './stat.js';
+import { S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_IXGRP, type Shown } from './stat.js';
 import { AT_FDCWD, hostPath, statTarget, type PathRef } from './target.js';
 
 export interface FakerootOptions {
@@ -80,7 +78,9 @@ export default defineModule<FakerootOptions>({
     const realUid = process.getuid?.() ?? 0;
     const realGid = process.getgid?.() ?? 0;
     const { uid: fakeUid, gid: fakeGid } = options;
-    const db = new Ownership();
+    // What stat shows is applied by native code (no stop into JavaScript per stat).
+    const shown = ctx.showOwnership({ realUid, realGid, fakeUid: options.uid, fakeGid: options.gid });
+    const db = new Ownership((dev, ino, o) => shown.set(dev, ino, o ?? null));
     if (options.state) {
       let dropped: string[];
       try {
@@ -95,8 +95,6 @@ export default defineModule<FakerootOptions>({
       }
     }
     const creds = ctx.perProcess<Creds>(() => initialCreds(fakeUid, fakeGid));
-    // Nothing can look different until something is recorded: skip the exit stop.
-    const identity = realUid === fakeUid && realGid === fakeGid;
 
     /** What a file's metadata looks like in the view. */
     const view = (was: Shown): Shown => {
@@ -169,19 +167,6 @@ export default defineModule<FakerootOptions>({
       setgroups: setGroupsCall,
     };
 
-    // ---- the stat family: show recorded owners ------------------------------
-    const showStat = (bufArg: number, layout: typeof statLayout | typeof statxLayout): Handler => (call) => {
-      if (identity && db.size === 0) return undefined;
-      const buf = call.ptr(bufArg);
-      return forward((exit) => {
-        if (exit.result !== 0) return;
-        const b = exit.mem.read(buf, layout.size);
-        const was = layout.read(b);
-        const span = layout.write(b, was as never, view(was));
-        if (span) exit.mem.write(buf + span[0], b.subarray(span[0], span[0] + span[1]));
-      });
-    };
-
     // ---- the calls that record ----------------------------------------------
     const ref = (call: SyscallCall, dirfdArg: number | null, pathArg: number | null, follow: boolean, emptyPath = false): PathRef => ({
       pid: call.pid,
@@ -202,15 +187,16 @@ export default defineModule<FakerootOptions>({
       const cap = me.fsuid === 0;
       if (uid !== KEEP && !cap && !(me.fsuid === cur.uid && uid === cur.uid)) return errno('EPERM');
       if (gid !== KEEP && !cap && !(me.fsuid === cur.uid && (gid === cur.gid || inGroup(me, gid)))) return errno('EPERM');
-      const o = db.touch(st.dev, st.ino, hostPath(where, r.follow || r.raw === ''));
-      if (uid !== KEEP) o.uid = uid;
-      if (gid !== KEEP) o.gid = gid;
-      // A change of owner clears set-user-ID, and set-group-ID on a group-executable file.
-      if ((uid !== KEEP || gid !== KEEP) && !st.isDirectory()) {
-        const perm = cur.mode & 0o7777;
-        const kept = perm & ~S_ISUID & ~(perm & S_IXGRP ? S_ISGID : 0);
-        if (kept !== perm) o.perm = kept;
-      }
+      db.update(st.dev, st.ino, hostPath(where, r.follow || r.raw === ''), (o) => {
+        if (uid !== KEEP) o.uid = uid;
+        if (gid !== KEEP) o.gid = gid;
+        // A change of owner clears set-user-ID, and set-group-ID on a group-executable file.
+        if ((uid !== KEEP || gid !== KEEP) && !st.isDirectory()) {
+          const perm = cur.mode & 0o7777;
+          const kept = perm & ~S_ISUID & ~(perm & S_IXGRP ? S_ISGID : 0);
+          if (kept !== perm) o.perm = kept;
+        }
+      });
       return ret(0);
     };
 
@@ -229,14 +215,14 @@ export default defineModule<FakerootOptions>({
           }
           const o = db.get(now.dev, now.ino);
           if ((Number(now.mode) & 0o7777) === perm) {
-            if (o) delete o.perm;
-          } else db.touch(now.dev, now.ino, hostPath(where, follow)).perm = perm;
+            if (o?.perm !== undefined) db.update(now.dev, now.ino, undefined, (x) => delete x.perm);
+          } else db.update(now.dev, now.ino, hostPath(where, follow), (x) => (x.perm = perm));
           return;
         }
         if (exit.result === -1 /* EPERM */) {
           const me = creds.get(exit.pid);
           if (me.fsuid === 0 || me.fsuid === viewOf(st).uid) {
-            db.touch(st.dev, st.ino, hostPath(where, follow)).perm = perm;
+            db.update(st.dev, st.ino, hostPath(where, follow), (x) => (x.perm = perm));
             return 0;
           }
         }
@@ -253,7 +239,7 @@ export default defineModule<FakerootOptions>({
       return rewrite({ [modeArg]: S_IFREG | (mode & 0o7777), [devArg]: 0 }, (exit) => {
         if (exit.result !== 0) return;
         const { st, where } = statTarget({ ...r, follow: false });
-        db.touch(st.dev, st.ino, hostPath(where, false)).device = { type: type === S_IFCHR ? 'chr' : 'blk', rdev };
+        db.update(st.dev, st.ino, hostPath(where, false), (x) => (x.device = { type: type === S_IFCHR ? 'chr' : 'blk', rdev }));
       });
     };
 
@@ -347,12 +333,6 @@ export default defineModule<FakerootOptions>({
     };
 
     const fileCalls: Handlers = {
-      stat: showStat(1, statLayout),
-      lstat: showStat(1, statLayout),
-      fstat: showStat(1, statLayout),
-      newfstatat: showStat(2, statLayout),
-      statx: showStat(4, statxLayout),
-
       chown: (call) => chown(ref(call, null, 0, true), call, 1, 2),
       lchown: (call) => chown(ref(call, null, 0, false), call, 1, 2),
       fchown: (call) => chown({ ...ref(call, 0, null, true), raw: '' }, call, 1, 2),

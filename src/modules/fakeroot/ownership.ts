@@ -45,6 +45,9 @@ export class StateError extends Error {}
 export class Ownership {
   readonly byInode = new Map<string, Owned>();
 
+  /** onChange: told of every change, to keep what stat shows (native code) in step. */
+  constructor(private readonly onChange: (dev: bigint, ino: bigint, o: Owned | undefined) => void = () => {}) {}
+
   static key(dev: bigint, ino: bigint): string {
     return `${dev}:${ino}`;
   }
@@ -62,8 +65,15 @@ export class Ownership {
     return o;
   }
 
+  /** Changes the record of an inode (created when missing). */
+  update(dev: bigint, ino: bigint, where: string | undefined, change: (o: Owned) => void): void {
+    const o = this.touch(dev, ino, where);
+    change(o);
+    this.onChange(dev, ino, o);
+  }
+
   drop(dev: bigint, ino: bigint): void {
-    this.byInode.delete(Ownership.key(dev, ino));
+    if (this.byInode.delete(Ownership.key(dev, ino))) this.onChange(dev, ino, undefined);
   }
 
   get size(): number {
@@ -132,11 +142,12 @@ export class Ownership {
         dropped.push(`${e.path} (changed)`);
         return;
       }
-      const o = this.touch(st.dev, st.ino, e.path);
-      if (e.uid !== undefined) o.uid = e.uid;
-      if (e.gid !== undefined) o.gid = e.gid;
-      if (e.perm !== undefined) o.perm = e.perm;
-      if (e.device) o.device = { type: e.device.type, rdev: BigInt(e.device.rdev) };
+      this.update(st.dev, st.ino, e.path, (o) => {
+        if (e.uid !== undefined) o.uid = e.uid;
+        if (e.gid !== undefined) o.gid = e.gid;
+        if (e.perm !== undefined) o.perm = e.perm;
+        if (e.device) o.device = { type: e.device.type, rdev: BigInt(e.device.rdev) };
+      });
     });
     return dropped;
   }
