@@ -314,19 +314,23 @@ export default defineModule<FakerootOptions>({
       });
     };
 
-    /** execve of a set-user-ID / set-group-ID file raises the virtual ids. */
-    const exec = (r: PathRef) => {
+    /**
+     * execve: a set-user-ID / set-group-ID file raises the virtual ids, and the
+     * saved ids become the effective ones (execve(2)).
+     */
+    const exec = (r: PathRef, pid: number) => {
       let t: ReturnType<typeof statTarget>;
       try {
         t = statTarget(r);
       } catch {
-        return undefined;
+        return undefined; // the exec fails
       }
       if (!t.st.isFile()) return undefined;
       const v = viewOf(t.st);
       const uid = v.mode & S_ISUID ? v.uid : undefined;
       const gid = v.mode & S_ISGID && v.mode & S_IXGRP ? v.gid : undefined;
-      if (uid === undefined && gid === undefined) return undefined;
+      const me = creds.get(pid);
+      if (uid === undefined && gid === undefined && me.suid === me.euid && me.sgid === me.egid) return undefined;
       return forward((exit) => {
         if (exit.result === 0) execSetId(creds.get(exit.pid), uid, gid);
       });
@@ -364,10 +368,10 @@ export default defineModule<FakerootOptions>({
         return link(ref(call, 0, 1, !!(fl & AT_SYMLINK_FOLLOW), !!(fl & AT_EMPTY_PATH)), ref(call, 2, 3, false));
       },
 
-      execve: (call) => exec(ref(call, null, 0, true)),
+      execve: (call) => exec(ref(call, null, 0, true), call.pid),
       execveat: (call) => {
         const fl = call.int(4);
-        return exec(ref(call, 0, 1, !(fl & AT_SYMLINK_NOFOLLOW), !!(fl & AT_EMPTY_PATH)));
+        return exec(ref(call, 0, 1, !(fl & AT_SYMLINK_NOFOLLOW), !!(fl & AT_EMPTY_PATH)), call.pid);
       },
     };
 
