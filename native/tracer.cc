@@ -319,7 +319,11 @@ int Tracer::emulate_stat(Tracee& t, uint8_t kind) {
   switch (kind) {
     case kStatPath: pathp = arch::arg(r, 0); buf = arch::arg(r, 1); break;
     case kStatLink: pathp = arch::arg(r, 0); buf = arch::arg(r, 1); flags = AT_SYMLINK_NOFOLLOW; break;
-    case kStatFd: dirfd = (int)(int32_t)arch::arg(r, 0); buf = arch::arg(r, 1); has_path = false; flags = AT_EMPTY_PATH; break;
+    case kStatFd:
+      dirfd = (int)(int32_t)arch::arg(r, 0);
+      if (dirfd < 0) return 0;  // EBADF (fstat has no AT_FDCWD)
+      buf = arch::arg(r, 1); has_path = false; flags = AT_EMPTY_PATH;
+      break;
     case kStatAt: dirfd = (int)(int32_t)arch::arg(r, 0); pathp = arch::arg(r, 1); buf = arch::arg(r, 2); flags = (int)arch::arg(r, 3); break;
     case kStatx: dirfd = (int)(int32_t)arch::arg(r, 0); pathp = arch::arg(r, 1); flags = (int)arch::arg(r, 2); mask = (unsigned)arch::arg(r, 3); buf = arch::arg(r, 4); break;
     default: return -1;
