@@ -80,7 +80,8 @@ export interface Native {
   configure(cfg: { routes: NativeRoute[]; prefixes: [string, number][] }): void;
   claimInode(dev: bigint | number, ino: bigint | number, module: number): void;
   releaseInode(dev: bigint | number, ino: bigint | number): void;
-  spawn(req: { candidates: string[]; argv: string[]; inheritFds: number[]; filter: boolean; traced: number[]; notFound: string; denied: string }): number;
+  /** tracedIfArg: [nr, arg] pairs that stop only when that argument is non-zero. */
+  spawn(req: { candidates: string[]; argv: string[]; inheritFds: number[]; filter: boolean; traced: number[]; tracedIfArg?: [number, number][]; notFound: string; denied: string }): number;
   next(block: boolean): NativeEvent;
   resume(tid: number, kind: ResumeKind, value: number | bigint, wantExit: boolean, setArgs?: [number, bigint][]): number;
   readMemory(tid: number, addr: number | bigint, len: number): Buffer | number;
