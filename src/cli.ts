@@ -6,13 +6,15 @@ import { createRequire } from 'node:module';
 import { ConfigError, loadConfigFile, type ViewConfig } from './vm/config.js';
 import { run, SetupError } from './vm/monitor.js';
 import { BUILTIN_MODULES } from './modules/index.js';
+import { withOffline } from './modules/net.js';
 import { watchOwnChildren } from './vm/children.js';
 
-const USAGE = `usage: vview run [--config view.yaml] [--trace[=FILE]] [--stats] [--] command [args...]
+const USAGE = `usage: vview run [--config view.yaml] [--offline] [--trace[=FILE]] [--stats] [--] command [args...]
        vview modules        list the built-in modules
        vview --version
 
   --config FILE   the view: modules and their options (YAML)
+  --offline       no network: as a net module with mode offline (see vview modules)
   --trace[=FILE]  one line per call a module handled (to stderr, or FILE)
   --stats         at exit, calls routed per module and syscall, time in handlers
 `;
@@ -42,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
   let configFile: string | undefined;
   let trace: string | boolean = false;
   let stats = false;
+  let offline = false;
   let i = 0;
   for (; i < rest.length; i++) {
     const a = rest[i];
@@ -57,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (a === '--trace') trace = true;
     else if (a.startsWith('--trace=')) trace = a.slice(8);
     else if (a === '--stats') stats = true;
+    else if (a === '--offline') offline = true;
     else fail(`unknown option ${a}\n${USAGE}`);
   }
   const command = rest.slice(i);
@@ -66,8 +70,9 @@ export async function main(argv: string[]): Promise<number> {
   let config: ViewConfig = { modules: [] };
   try {
     if (configFile) config = await loadConfigFile(configFile);
+    if (offline) config = withOffline(config);
   } catch (e) {
-    if (e instanceof ConfigError) fail(e.message);
+    if (e instanceof ConfigError || offline) fail((e as Error).message);
     throw e;
   }
   let traceFd: number | undefined;

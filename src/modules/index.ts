@@ -2,8 +2,10 @@
 import type { ModuleDefinition } from '../vm/module.js';
 import uname from './uname.js';
 import hide from './hide.js';
+import net from './net.js';
 
 export const BUILTIN_MODULES: Record<string, ModuleDefinition<any>> = {
   uname,
   hide,
+  net,
 };
