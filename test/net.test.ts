@@ -358,6 +358,17 @@ test('port map: the host sees the mapped port; a client inside reaches a host se
   t.is(host.connections, 1);
 });
 
+test('port map for UDP destinations: sendto, sendmsg and sendmmsg reach the host port, msg_len comes back', async (t) => {
+  const bin = await tool();
+  const host = await hostUdp(t);
+  const [A] = await freePorts(1);
+  const config = cfg(`allow: ["127.0.0.1:${A}"]\nports: { "${A}": ${host.port} }\n`);
+  const to = `127.0.0.1:${A}`;
+  const r = await vviewRun([bin, 'sendto', '127.0.0.1', String(A), '--', 'sendmsg', '127.0.0.1', String(A), '--', 'sendmmsg', [to, to, to].join(',')], { t, config });
+  t.is(r.stdout, 'sendto: 5\nsendmsg: 5\nsendmmsg from 0: 3 len0=2 len1=2 len2=2\n', describe(r));
+  t.deepEqual((await received(host, 5)).sort(), ['dgram', 'dgram', 'm0', 'm1', 'm2']);
+});
+
 test('port map with node: server.address() and socket.remotePort inside, the host port outside', async (t) => {
   const [A, B] = await freePorts(2);
   const config = cfg(`ports: { "${A}": ${B} }\n`);

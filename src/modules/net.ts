@@ -510,7 +510,8 @@ const netModule = defineModule({
         });
       };
       syscalls.getsockname = ownName(false);
-      syscalls.getpeername = ownName(true);
+      // Only a connect through the port map changes what the peer looks like.
+      if (ports.size) syscalls.getpeername = ownName(true);
     }
 
     if (checking) {
