@@ -51,6 +51,8 @@ const N = {
   stat: { n: scale(200_000), nTraced: scale(20_000) },
   openclose: { n: scale(100_000), nTraced: scale(10_000) },
   routed: { n: scale(20_000), nTraced: scale(20_000) },
+  netrr: { n: scale(20_000), nTraced: scale(5_000) },
+  netbulkMiB: QUICK ? 64 : 1024,
 };
 
 // Targets from the issue, and upstream PRoot 5.4 figures measured earlier on this VM.
@@ -59,6 +61,7 @@ const TARGETS = [
   { workload: 'stat', configs: ['vview-path'], pinned: true, max: 12, text: '≤×12 (pinned)' },
   { workload: 'make -j2', configs: ['vview-path'], pinned: true, max: 1.4, text: '≤×1.4 (pinned)' },
   { workload: 'make -j2 fakeroot', configs: ['vview-fakeroot'], pinned: true, max: 1.5, text: '≤×1.5 (pinned)' },
+  { workload: 'tcp bulk', configs: ['vview-net'], pinned: null, max: 1.05, text: '≤×1.05' },
 ];
 const REFERENCES = [
   { workload: 'stat', config: 'PRoot 5.4 +seccomp accel', pinned: true, ratio: 17 },
@@ -245,10 +248,12 @@ function main() {
     fs.writeFileSync(pathCfg, 'modules:\n  - hide:\n      paths: ["/nonexistent-vview-bench"]\n');
     const routedCfg = path.join(tmp, 'routed.yaml');
     fs.writeFileSync(routedCfg, `modules:\n  - hide:\n      paths: [${JSON.stringify(hiddenDir)}]\n`);
+    const netCfg = path.join(tmp, 'net-allow.yaml');
+    fs.writeFileSync(netCfg, 'modules:\n  - net:\n      mode: allow\n      allow: ["127.0.0.1:*"]\n');
 
     // Compile the microbenchmarks.
     progress(`compiling microbenchmarks into ${binDir}`);
-    for (const prog of ['getpid', 'stat', 'openclose', 'cpu']) {
+    for (const prog of ['getpid', 'stat', 'openclose', 'cpu', 'net']) {
       must(['cc', '-O2', '-Wall', '-o', path.join(binDir, prog), path.join(BENCH_DIR, `${prog}.c`)]);
     }
     const bin = (p) => path.join(binDir, p);
@@ -272,6 +277,7 @@ function main() {
       'vview-empty': { label: 'vview (empty view)', wrap: vv(null), traced: false, vview: true },
       'vview-path': { label: 'vview +hide elsewhere', wrap: vv(pathCfg), traced: true, vview: true },
       'vview-routed': { label: 'vview +hide (routed)', wrap: vv(routedCfg), traced: true, vview: true },
+      'vview-net': { label: 'vview +net allow 127.0.0.1', wrap: vv(netCfg), traced: true, vview: true },
     };
     // Fake root: measured as an unprivileged user (as root, a fake uid 0 changes
     // nothing and vview skips the work), so when the bench runs as root these
@@ -307,7 +313,7 @@ function main() {
     const routedConfigs = ['native', 'vview-empty', 'vview-path', 'vview-routed', ...(proot ? ['proot'] : [])];
 
     // Sanity: vview runs a command in each configuration.
-    for (const c of ['vview-empty', 'vview-path', 'vview-routed', ...(proot ? ['proot'] : [])]) {
+    for (const c of ['vview-empty', 'vview-path', 'vview-routed', 'vview-net', ...(proot ? ['proot'] : [])]) {
       const r = await exec(CONFIGS[c].wrap(['true']), { cwd: tmp });
       if (r.code !== 0) throw new Error(`bench: ${CONFIGS[c].label} cannot run \`true\` (${r.code ?? r.signal}):\n${r.stderr}`);
     }
@@ -359,6 +365,25 @@ function main() {
         configs: routedConfigs,
         n: (c) => (CONFIGS[c].traced ? N.routed.nTraced : N.routed.n),
         argv: (n, c) => [bin('openclose'), routedPath, String(n), c === 'vview-routed' ? 'enoent' : 'ok'],
+        runs: MICRO_RUNS,
+      },
+      {
+        name: 'tcp conn',
+        desc: 'loopback TCP connections: socket, connect, send 64 B, recv 64 B, close (server forked in the same view)',
+        kind: 'ns',
+        configs: ['native', 'vview-empty', 'vview-net'],
+        // allow mode stops socket() and connect() of each connection (and the server's bind/listen once).
+        n: (c) => (c === 'vview-net' ? N.netrr.nTraced : N.netrr.n),
+        argv: (n) => [bin('net'), 'rr', String(n)],
+        runs: MICRO_RUNS,
+      },
+      {
+        name: 'tcp bulk',
+        desc: `send() ${N.netbulkMiB} MiB in 64 KiB chunks over one allowed loopback connection, ms`,
+        kind: 'ms',
+        configs: ['native', 'vview-empty', 'vview-net'],
+        n: () => N.netbulkMiB,
+        argv: (n) => [bin('net'), 'bulk', String(n)],
         runs: MICRO_RUNS,
       },
       {

@@ -155,7 +155,7 @@ std::vector<std::string> Strings(const Napi::Value& v) {
   return out;
 }
 
-// spawn({ candidates, argv, traced: [nr...], filter: bool, notFound, denied }) -> pid
+// spawn({ candidates, argv, traced: [nr...], tracedIfArg?: [[nr, arg]...], filter: bool, notFound, denied }) -> pid
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = info[0].As<Napi::Object>();
@@ -171,7 +171,16 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     std::vector<uint32_t> nrs;
     Napi::Array t = o.Get("traced").As<Napi::Array>();
     for (uint32_t i = 0; i < t.Length(); i++) nrs.push_back(t.Get(i).As<Napi::Number>().Uint32Value());
-    req.filter = vview::build_filter(nrs);
+    std::vector<vview::ArgRoute> cond;
+    Napi::Value c = o.Get("tracedIfArg");
+    if (c.IsArray()) {
+      Napi::Array ca = c.As<Napi::Array>();
+      for (uint32_t i = 0; i < ca.Length(); i++) {
+        Napi::Array pair = ca.Get(i).As<Napi::Array>();
+        cond.push_back({pair.Get(0u).As<Napi::Number>().Uint32Value(), pair.Get(1u).As<Napi::Number>().Uint32Value()});
+      }
+    }
+    req.filter = vview::build_filter(nrs, cond);
   }
   std::string error;
   pid_t pid = vview::spawn_traced(req, error);

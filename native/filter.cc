@@ -9,10 +9,16 @@
 
 namespace vview {
 
-// The program only loads `arch` and `nr`, never an argument: that keeps every
-// ALLOW result constant per syscall, so the kernel's seccomp action cache
-// (Linux >= 5.11) skips running the filter at all for unrouted syscalls.
 std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced_in) {
+  return build_filter(traced_in, {});
+}
+
+// The program loads `arch` and `nr`, and an argument only after it has matched
+// one of the `traced_if_arg` numbers: every other ALLOW result stays constant
+// per syscall, so the kernel's seccomp action cache (Linux >= 5.11) skips
+// running the filter at all for them. (The cache is per nr: an nr whose path
+// through the program reads an argument is simply not cached.)
+std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced_in, const std::vector<ArgRoute>& traced_if_arg) {
   std::vector<uint32_t> traced = traced_in;
   std::sort(traced.begin(), traced.end());
   traced.erase(std::unique(traced.begin(), traced.end()), traced.end());
@@ -34,6 +40,18 @@ std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced_in) {
   // instruction (classic BPF jump offsets are 8 bits).
   for (uint32_t nr : traced) {
     p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1));
+    p.push_back(BPF_STMT(BPF_RET | BPF_K, trace));
+  }
+  // nr == N: trace when args[arg] != 0 (64-bit, little-endian halves), else allow.
+  for (const ArgRoute& r : traced_if_arg) {
+    if (std::binary_search(traced.begin(), traced.end(), r.nr) || r.arg > 5) continue;  // already always traced
+    const uint32_t lo = offsetof(struct seccomp_data, args) + 8 * r.arg;
+    p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, r.nr, 0, 6));
+    p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, lo));
+    p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 3));  // low half set: trace
+    p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, lo + 4));
+    p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1));  // high half set: trace
+    p.push_back(BPF_STMT(BPF_RET | BPF_K, allow));
     p.push_back(BPF_STMT(BPF_RET | BPF_K, trace));
   }
   p.push_back(BPF_STMT(BPF_RET | BPF_K, allow));

@@ -11,4 +11,13 @@ namespace vview {
 // refused with ENOSYS: a view with modules is not bypassed by another ABI.
 std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced);
 
+// A syscall that stops only when one argument is non-zero (e.g. sendto with a
+// destination address): the filter loads that argument for this nr alone, so
+// every other nr keeps the kernel's per-nr action cache.
+struct ArgRoute {
+  uint32_t nr;
+  uint32_t arg;  // 0..5
+};
+std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced, const std::vector<ArgRoute>& traced_if_arg);
+
 }  // namespace vview

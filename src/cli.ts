@@ -6,13 +6,15 @@ import { createRequire } from 'node:module';
 import { ConfigError, loadConfigFile, type ViewConfig } from './vm/config.js';
 import { run, SetupError } from './vm/monitor.js';
 import { BUILTIN_MODULES } from './modules/index.js';
+import { withOffline } from './modules/net.js';
 import { watchOwnChildren } from './vm/children.js';
 
-const USAGE = `usage: vview run [--config view.yaml] [--fakeroot] [--trace[=FILE]] [--stats] [--] command [args...]
+const USAGE = `usage: vview run [--config view.yaml] [--fakeroot] [--offline] [--trace[=FILE]] [--stats] [--] command [args...]
        vview modules        list the built-in modules
        vview --version
 
   --config FILE   the view: modules and their options (YAML)
+  --offline       no network: as a net module with mode offline (see vview modules)
   --trace[=FILE]  one line per call a module handled (to stderr, or FILE)
   --stats         at exit, calls routed per module and syscall, time in handlers
   --fakeroot      fake root: the fakeroot module with uid 0, gid 0
@@ -45,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
   let trace: string | boolean = false;
   let stats = false;
   let fakeroot: { state?: string } | undefined;
+  let offline = false;
   let i = 0;
   for (; i < rest.length; i++) {
     const a = rest[i];
@@ -65,6 +68,7 @@ export async function main(argv: string[]): Promise<number> {
       if (a === '--fakeroot-state' && i + 1 >= rest.length) fail('--fakeroot-state needs a file');
       fakeroot = { state: a === '--fakeroot-state' ? rest[++i] : a.slice('--fakeroot-state='.length) };
     }
+    else if (a === '--offline') offline = true;
     else fail(`unknown option ${a}\n${USAGE}`);
   }
   const command = rest.slice(i);
@@ -74,8 +78,9 @@ export async function main(argv: string[]): Promise<number> {
   let config: ViewConfig = { modules: [] };
   try {
     if (configFile) config = await loadConfigFile(configFile);
+    if (offline) config = withOffline(config);
   } catch (e) {
-    if (e instanceof ConfigError) fail(e.message);
+    if (e instanceof ConfigError || offline) fail((e as Error).message);
     throw e;
   }
   if (fakeroot) {

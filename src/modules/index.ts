@@ -3,9 +3,11 @@ import type { ModuleDefinition } from '../vm/module.js';
 import uname from './uname.js';
 import hide from './hide.js';
 import fakeroot from './fakeroot/index.js';
+import net from './net.js';
 
 export const BUILTIN_MODULES: Record<string, ModuleDefinition<any>> = {
   uname,
   hide,
   fakeroot,
+  net,
 };

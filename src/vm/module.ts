@@ -149,8 +149,17 @@ export interface OwnershipView {
 
 /** What setup() returns: the routes, as data, and the handlers. */
 export interface ModuleInstance {
-  /** Routed by syscall number, whatever the arguments. */
+  /** Routed by syscall number, whatever the arguments (narrowed by `when`). */
   syscalls?: Handlers;
+  /**
+   * Narrows a `syscalls` route: the call stops only when argument `argNonZero`
+   * is non-zero, e.g. `{ sendto: { argNonZero: 4 } }` stops sendto with a
+   * destination address and lets send() (sendto with NULL) run without a stop.
+   * Checked in the seccomp filter. It takes effect only when every module that
+   * routes that syscall by name asks for the same condition and nothing routes
+   * it by path or fd; otherwise the call always stops.
+   */
+  when?: Partial<Record<SyscallName, { argNonZero: number }>>;
   /**
    * Path prefixes (mount points, need not exist on the host). Every path-taking
    * syscall whose canonical path is at or below one reaches `handlers[name]`, or

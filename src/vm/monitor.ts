@@ -103,8 +103,9 @@ export async function run(opts: RunOptions): Promise<number> {
     candidates: candidates(cmd),
     argv: [cmd, ...rest],
     inheritFds,
-    filter: cfg.traced.length > 0,
+    filter: cfg.traced.length > 0 || cfg.tracedIfArg.length > 0,
     traced: cfg.traced,
+    tracedIfArg: cfg.tracedIfArg,
     notFound: `vview: ${cmd}: command not found\n`,
     denied: `vview: ${cmd}: `,
   });

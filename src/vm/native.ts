@@ -97,7 +97,8 @@ export interface Native {
   statView(ids: { realUid: number; realGid: number; fakeUid: number; fakeGid: number }): void;
   /** A recorded owner of an inode for the stat view, or null to forget it. */
   statOwner(dev: bigint | number, ino: bigint | number, owner: NativeOwner | null): void;
-  spawn(req: { candidates: string[]; argv: string[]; inheritFds: number[]; filter: boolean; traced: number[]; notFound: string; denied: string }): number;
+  /** tracedIfArg: [nr, arg] pairs that stop only when that argument is non-zero. */
+  spawn(req: { candidates: string[]; argv: string[]; inheritFds: number[]; filter: boolean; traced: number[]; tracedIfArg?: [number, number][]; notFound: string; denied: string }): number;
   next(block: boolean): NativeEvent;
   resume(tid: number, kind: ResumeKind, value: number | bigint, wantExit: boolean, setArgs?: [number, bigint][]): number;
   readMemory(tid: number, addr: number | bigint, len: number): Buffer | number;

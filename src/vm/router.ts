@@ -99,7 +99,7 @@ export class Router {
   }
 
   /** The routing table for native code; `traced` is what the seccomp filter stops. */
-  nativeConfig(): { routes: NativeRoute[]; prefixes: [string, number][]; traced: number[] } {
+  nativeConfig(): { routes: NativeRoute[]; prefixes: [string, number][]; traced: number[]; tracedIfArg: [number, number][] } {
     const routes: NativeRoute[] = [];
     const { numbers } = this.arch;
     for (const [name, spec] of Object.entries(SYSCALL_SPECS) as [SyscallName, (typeof SYSCALL_SPECS)[SyscallName]][]) {
@@ -120,7 +120,27 @@ export class Router {
       if (spec.fds) r.fds = spec.fds;
       routes.push(r);
     }
-    return { routes, prefixes: this.prefixes, traced: routes.map((r) => r.nr) };
+    const traced: number[] = [];
+    const tracedIfArg: [number, number][] = [];
+    for (const r of routes) {
+      const arg = r.bits === RouteBits.Name && !this.refused.has(r.nr) ? this.argCondition(r.nr) : undefined;
+      if (arg === undefined) traced.push(r.nr);
+      else tracedIfArg.push([r.nr, arg]);
+    }
+    return { routes, prefixes: this.prefixes, traced, tracedIfArg };
+  }
+
+  /** The argument every module routing nr by name agrees must be non-zero for a stop, if any. */
+  private argCondition(nr: number): number | undefined {
+    const name = this.arch.names.get(nr);
+    if (!name) return undefined;
+    let arg: number | undefined;
+    for (const i of this.byName.get(nr) ?? []) {
+      const a = this.modules[i].instance.when?.[name]?.argNonZero;
+      if (a === undefined || !Number.isInteger(a) || a < 0 || a > 5 || (arg !== undefined && a !== arg)) return undefined;
+      arg = a;
+    }
+    return arg;
   }
 
   // ---- entry -----------------------------------------------------------------
