@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  defineModule, errno, forward, ret, rewrite, OptionError, SyscallError,
+  defineModule, errno, forward, ret, rewrite, OptionError,
   type Handler, type Handlers, type SyscallCall, type SyscallName,
 } from '../../vm/module.js';
 import { record } from '../options.js';
@@ -26,7 +26,7 @@ import {
 } from './creds.js';
 import { Ownership, StateError } from './ownership.js';
 import { S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_IXGRP, type Shown } from './stat.js';
-import { AT_FDCWD, hostPath, statTarget, type PathRef } from './target.js';
+import { AT_FDCWD, hostPath, monitorPath, statTarget, type PathRef } from './target.js';
 
 export interface FakerootOptions {
   uid: number;
@@ -168,6 +168,13 @@ export default defineModule<FakerootOptions>({
     };
 
     // ---- the calls that record ----------------------------------------------
+    const tryStat = (r: PathRef) => {
+      try {
+        return statTarget(r);
+      } catch {
+        return undefined;
+      }
+    };
     const ref = (call: SyscallCall, dirfdArg: number | null, pathArg: number | null, follow: boolean, emptyPath = false): PathRef => ({
       pid: call.pid,
       tid: call.tid,
@@ -246,12 +253,8 @@ export default defineModule<FakerootOptions>({
     /** unlink, rmdir: a record dies with the inode's last name (its number may be reused). */
     const unlink = (r: PathRef) => {
       if (db.size === 0) return undefined;
-      let t: ReturnType<typeof statTarget>;
-      try {
-        t = statTarget(r);
-      } catch {
-        return undefined; // the kernel gives the error
-      }
+      const t = tryStat(r);
+      if (!t) return undefined; // the kernel fails the call
       const o = db.get(t.st.dev, t.st.ino);
       if (!o) return undefined;
       const last = t.st.isDirectory() || t.st.nlink <= 1n;
@@ -266,20 +269,11 @@ export default defineModule<FakerootOptions>({
     /** rename: records follow their files; a replaced file's record dies. */
     const rename = (from: PathRef, to: PathRef, flags: number) => {
       if (db.size === 0) return undefined;
-      let src: ReturnType<typeof statTarget>;
-      try {
-        src = statTarget(from);
-      } catch {
-        return undefined;
-      }
-      let dst: ReturnType<typeof statTarget> | undefined;
-      try {
-        dst = statTarget(to);
-      } catch {
-        /* a new name */
-      }
+      const src = tryStat(from);
+      if (!src) return undefined; // the kernel fails the call
+      const dst = tryStat(to); // undefined: a new name
       const fromPath = hostPath(src.where, false);
-      const toPath = hostPath(dst?.where ?? statlessWhere(to), false);
+      const toPath = hostPath(dst?.where ?? monitorPath(to), false);
       if (!fromPath || !toPath) return undefined;
       const victim = dst && !(dst.st.dev === src.st.dev && dst.st.ino === src.st.ino) ? db.get(dst.st.dev, dst.st.ino) : undefined;
       const lastName = dst && (dst.st.isDirectory() || dst.st.nlink <= 1n);
@@ -300,15 +294,11 @@ export default defineModule<FakerootOptions>({
     /** link: one more name for a recorded inode. */
     const link = (from: PathRef, to: PathRef) => {
       if (db.size === 0) return undefined;
-      let src: ReturnType<typeof statTarget>;
-      try {
-        src = statTarget(from);
-      } catch {
-        return undefined;
-      }
+      const src = tryStat(from);
+      if (!src) return undefined; // the kernel fails the call
       const o = db.get(src.st.dev, src.st.ino);
       if (!o) return undefined;
-      const toPath = hostPath(statlessWhere(to), false);
+      const toPath = hostPath(monitorPath(to), false);
       return forward((exit) => {
         if (exit.result === 0 && toPath) o.paths.add(toPath);
       });
@@ -319,12 +309,8 @@ export default defineModule<FakerootOptions>({
      * saved ids become the effective ones (execve(2)).
      */
     const exec = (r: PathRef, pid: number) => {
-      let t: ReturnType<typeof statTarget>;
-      try {
-        t = statTarget(r);
-      } catch {
-        return undefined; // the exec fails
-      }
+      const t = tryStat(r);
+      if (!t) return undefined; // the kernel fails the call
       if (!t.st.isFile()) return undefined;
       const v = viewOf(t.st);
       const uid = v.mode & S_ISUID ? v.uid : undefined;
@@ -339,14 +325,14 @@ export default defineModule<FakerootOptions>({
     const fileCalls: Handlers = {
       chown: (call) => chown(ref(call, null, 0, true), call, 1, 2),
       lchown: (call) => chown(ref(call, null, 0, false), call, 1, 2),
-      fchown: (call) => chown({ ...ref(call, 0, null, true), raw: '' }, call, 1, 2),
+      fchown: (call) => (call.int(0) < 0 ? errno('EBADF') : chown(ref(call, 0, null, true), call, 1, 2)),
       fchownat: (call) => {
         const fl = call.int(4);
         return chown(ref(call, 0, 1, !(fl & AT_SYMLINK_NOFOLLOW), !!(fl & AT_EMPTY_PATH)), call, 2, 3);
       },
 
       chmod: (call) => chmod(ref(call, null, 0, true), call, 1),
-      fchmod: (call) => chmod({ ...ref(call, 0, null, true), raw: '' }, call, 1),
+      fchmod: (call) => (call.int(0) < 0 ? errno('EBADF') : chmod(ref(call, 0, null, true), call, 1)),
       fchmodat: (call) => chmod(ref(call, 0, 1, true), call, 2),
       fchmodat2: (call) => {
         const fl = call.int(3);
@@ -427,16 +413,3 @@ export default defineModule<FakerootOptions>({
     };
   },
 });
-
-/** Where a path that may not exist yet is reached from the monitor (for its host path). */
-function statlessWhere(r: PathRef): string {
-  try {
-    return statTarget(r).where;
-  } catch (e) {
-    if (e instanceof SyscallError && e.errno === 'ENOENT') {
-      // monitorPath() without the stat: the parent exists or hostPath() gives up.
-      return r.raw.startsWith('/') ? r.raw : `${r.dirfd === AT_FDCWD ? `/proc/${r.tid}/cwd` : `/proc/${r.tid}/fd/${r.dirfd}`}/${r.raw}`;
-    }
-    return '';
-  }
-}
