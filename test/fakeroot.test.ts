@@ -279,3 +279,40 @@ test('fakeroot config: ids and state from YAML; bad values name the key', async 
     t.regex(bad.stderr, re);
   }
 });
+
+test('stat answered by native code is the kernel\'s, whatever the spelling (only the owner differs)', async (t) => {
+  // One directory inside each run's own, so that ".." has the same link count in both.
+  const inner = (prefix: string) => {
+    const d = path.join(workDir(prefix), 'w');
+    fs.mkdirSync(d, { mode: 0o777 });
+    fs.chmodSync(d, 0o777);
+    return d;
+  };
+  const dir = inner('fr-spell-');
+  // Each line: the name, then what stat says of it; errors are printed too.
+  const script =
+    'mkdir -p d/e; touch f; ln -s d ld; ln -s f lf; ln -s ../f d/up; ' +
+    'for p in f d/../f f/.. f/ nonexistent/../f ld/../f ld/e/../../f lf lf/ d/up ./d//e/ /dev/stdin /proc/self/exe . ..; do ' +
+    '  printf "%s " "$p"; stat -c "%i %F %h" "$p" 2>&1 | sed "s/.*: //"; printf "%s L " "$p"; stat -L -c "%i %F" "$p" 2>&1 | sed "s/.*: //"; done; ' +
+    'python3 -c "import os\ntry: os.fstat(-100)\nexcept OSError as e: print(\'fstat(-100)\', e.strerror)"; ' +
+    // A deleted cwd has no path: the kernel runs the stat and the view shows it at exit.
+    'mkdir gone && cd gone && rmdir ../gone && stat -c "deleted cwd: %u %F" .';
+  const r = await inView(t, dir, script);
+  t.is(r.status, 0, describe(r));
+  const n = await native(['sh', '-c', script], { t, cwd: inner('fr-spell-native-'), unprivileged: asUser });
+  // Inode numbers differ between the two directories: compare the rest.
+  const shape = (s: string) => s.replace(/^(\S+( L)?) \d+ /gm, '$1 # ').replace(/deleted cwd: \d+/, 'deleted cwd: U');
+  t.is(shape(r.stdout), shape(n.stdout), describe(r));
+  t.regex(r.stdout, /^f\/\.\. Not a directory$/m);
+  t.regex(r.stdout, /^fstat\(-100\) Bad file descriptor$/m);
+  t.regex(r.stdout, /^deleted cwd: 0 directory$/m, 'shown through the view at the exit stop');
+});
+
+test('--fakeroot stops only what it serves: path syscalls other than open run without a stop', async (t) => {
+  const dir = workDir('fr-stops-');
+  const r = await vview(['run', '--stats', '--fakeroot', '--', 'sh', '-c', 'readlink -f /proc/self/exe >/dev/null; ls -l / >/dev/null'], { t, cwd: dir, unprivileged: asUser });
+  t.is(r.status, 0, describe(r));
+  const line = /seccomp stops by syscall: (.*)/.exec(r.stderr)?.[1] ?? '';
+  t.true(line.includes('openat'), line);
+  t.false(/readlink|getdents|access|mount/.test(line), line);
+});

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { defineModule, errno, forward, RESTART, OptionError, type Handler, type SyscallCall, type SyscallExit } from '../vm/module.js';
 import { absPaths, record } from './options.js';
+import { O_CREAT, openFlags } from './calls.js';
 
 /** The path as the kernel would find it: real parent directory + final name (not followed). */
 function canonical(p: string): string {
@@ -28,7 +29,6 @@ function canonical(p: string): string {
   return norm === '/' ? '/' : path.join(realDir, path.basename(norm));
 }
 
-const O_CREAT = 0o100;
 const CREATES = new Set(['mkdir', 'mkdirat', 'mknod', 'mknodat', 'symlink', 'symlinkat', 'link', 'linkat', 'rename', 'renameat', 'renameat2', 'creat']);
 
 export default defineModule({
@@ -108,19 +108,9 @@ export default defineModule({
 });
 
 function isCreatOpen(call: SyscallCall): boolean {
-  switch (call.name) {
-    case 'open':
-      return (call.int(1) & O_CREAT) !== 0;
-    case 'openat':
-      return (call.int(2) & O_CREAT) !== 0;
-    case 'openat2': {
-      try {
-        return (call.mem.read(call.ptr(2), 8).readBigUInt64LE(0) & BigInt(O_CREAT)) !== 0n;
-      } catch {
-        return false;
-      }
-    }
-    default:
-      return false;
+  try {
+    return (openFlags(call) & O_CREAT) !== 0;
+  } catch {
+    return false; // an unreadable open_how: the kernel answers EFAULT
   }
 }

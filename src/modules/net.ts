@@ -47,6 +47,7 @@ import { SYSCALL_SPECS } from '../vm/syscalls/table.js';
 import type { ViewConfig } from '../vm/config.js';
 import type { ErrnoName } from '../vm/errno.js';
 import { optString, record } from './options.js';
+import { isReadOnlyOpen, openFlags } from './calls.js';
 
 export type NetMode = 'offline' | 'allow' | 'open';
 
@@ -340,7 +341,6 @@ class Bounded<V> extends Map<string, V> {
 
 // ---- the module ------------------------------------------------------------------
 
-const READ_ONLY_OPEN = (flags: number) => (flags & 3) === 0 && (flags & (0o100 /* O_CREAT */ | 0o1000 /* O_TRUNC */)) === 0;
 const MODIFIES = new Set([
   'unlink', 'unlinkat', 'rename', 'renameat', 'renameat2', 'link', 'linkat', 'symlink', 'symlinkat', 'mkdir', 'mkdirat',
   'mknod', 'mknodat', 'chmod', 'fchmodat', 'fchmodat2', 'chown', 'lchown', 'fchownat', 'truncate', 'utime', 'utimes',
@@ -585,12 +585,7 @@ const netModule = defineModule({
       }
       const other: Handler = (call) => {
         if (MODIFIES.has(call.name)) return errno('EACCES');
-        const flags =
-          call.name === 'open' ? call.int(1)
-          : call.name === 'openat' ? call.int(2)
-          : call.name === 'openat2' ? Number(call.mem.read(call.ptr(2), 8).readBigUInt64LE(0) & 0xffffffffn)
-          : 0;
-        if (!READ_ONLY_OPEN(flags)) return errno('EACCES');
+        if (!isReadOnlyOpen(openFlags(call))) return errno('EACCES');
         const specs = SYSCALL_SPECS[call.name].paths ?? [];
         const args: Record<number, string> = {};
         call.paths.forEach((p, i) => {

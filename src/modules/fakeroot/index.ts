@@ -21,6 +21,8 @@ import {
   type Handler, type Handlers, type SyscallCall, type SyscallName,
 } from '../../vm/module.js';
 import { record } from '../options.js';
+import { isReadOnlyOpen, openFlags } from '../calls.js';
+import { errnoNumber } from '../../vm/errno.js';
 import {
   KEEP, NGROUPS_MAX, execSetId, inGroup, initialCreds, setFsId, setGroups, setId, setReId, setResId, type Creds,
 } from './creds.js';
@@ -40,7 +42,7 @@ const AT_REMOVEDIR = 0x200;
 const AT_SYMLINK_FOLLOW = 0x400;
 const AT_EMPTY_PATH = 0x1000;
 const RENAME_EXCHANGE = 2;
-const O_ACCMODE = 3, O_CREAT = 0o100, O_TRUNC = 0o1000;
+const EPERM = -errnoNumber('EPERM');
 
 function id(o: Record<string, unknown>, key: string): number {
   const v = o[key];
@@ -226,7 +228,7 @@ export default defineModule<FakerootOptions>({
           } else db.update(now.dev, now.ino, hostPath(where, follow), (x) => (x.perm = perm));
           return;
         }
-        if (exit.result === -1 /* EPERM */) {
+        if (exit.result === EPERM) {
           const me = creds.get(exit.pid);
           if (me.fsuid === 0 || me.fsuid === viewOf(st).uid) {
             db.update(st.dev, st.ino, hostPath(where, follow), (x) => (x.perm = perm));
@@ -365,14 +367,13 @@ export default defineModule<FakerootOptions>({
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vview-fakeroot-'));
     let serial = 0;
     const STATUS = /^\/proc\/(\d+)(?:\/task\/(\d+))?\/status$/;
-    const status = (pathArg: number, flags: (call: SyscallCall) => number): Handler => (call) => {
+    const status = (pathArg: number): Handler => (call) => {
       const p = call.path;
       const m = p && STATUS.exec(p);
       if (!m) return undefined;
       const pid = ctx.processOf(Number(m[1]));
       if (pid === undefined) return undefined; // not in the view: the real one
-      const fl = flags(call);
-      if ((fl & O_ACCMODE) !== 0 || fl & (O_CREAT | O_TRUNC)) return undefined; // the kernel refuses
+      if (!isReadOnlyOpen(openFlags(call))) return undefined; // the kernel refuses
       let text: string;
       try {
         text = fs.readFileSync(p, 'utf8');
@@ -398,9 +399,9 @@ export default defineModule<FakerootOptions>({
         prefixes: ['/proc'],
         syscalls: ['open', 'openat', 'openat2'] as SyscallName[],
         handlers: {
-          open: status(0, (call) => call.int(1)),
-          openat: status(1, (call) => call.int(2)),
-          openat2: status(1, (call) => Number(call.mem.read(call.ptr(2), 8).readBigUInt64LE(0) & 0xffffffffn)),
+          open: status(0),
+          openat: status(1),
+          openat2: status(1),
         },
       },
       close() {
