@@ -1,0 +1,97 @@
+/**
+ * The file-system level module API: a FUSE-like set of operations on paths.
+ *
+ * A module that mounts a file system gives the runtime an object of this shape
+ * (see `mountFileSystem` in ./mount.ts). The runtime drives it from every path
+ * syscall under the mount point:
+ *
+ * - It resolves paths itself (symlinks, "..", the mount point's parent), so the
+ *   paths the operations receive are mount-relative, absolute ("/" is the mount
+ *   root), normalized, and every component but the last is a directory.
+ * - Open files are kernel-backed: the content of a file is copied once into a
+ *   private scratch tree (a mirror of the parts of the tree the view has
+ *   touched), and the process's open/execve/mmap/read/write run natively on it.
+ *   Changes the processes make are written back through these operations: the
+ *   structure (mkdir, unlink, rename, ...) as soon as the call succeeds, the
+ *   content and attributes of written files when the writer exits, on fsync,
+ *   and when the view ends (also on SIGINT/SIGTERM).
+ *
+ * Errors: throw an Error whose `code` is an errno name ('ENOENT', 'EEXIST',
+ * ...), as Node's fs does. Anything else is reported once and answered EIO.
+ * Every operation may return a Promise.
+ */
+export type Awaitable<T> = T | Promise<T>;
+
+export type FileType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'chr' | 'blk';
+
+export interface FsAttr {
+  type: FileType;
+  /** Permission bits, with set-user-ID, set-group-ID and sticky (0o7777). */
+  perm: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** Times in nanoseconds since the epoch. */
+  atimeNs: bigint;
+  mtimeNs: bigint;
+  ctimeNs?: bigint;
+  /** For 'chr' / 'blk'. */
+  rdev?: number;
+}
+
+export interface FsStatfs {
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+  namelen: number;
+}
+
+export interface FileSystem {
+  /** Attributes of the object itself (lstat: a final symlink is not followed). */
+  getattr(path: string): Awaitable<FsAttr>;
+  /** Entry names of a directory, without "." and "..". */
+  readdir(path: string): Awaitable<string[]>;
+  readlink(path: string): Awaitable<string>;
+  /** Up to `length` bytes at `offset` (fewer at the end of the file). */
+  read(path: string, offset: number, length: number): Awaitable<Buffer>;
+  write(path: string, offset: number, data: Buffer): Awaitable<void>;
+  truncate(path: string, size: number): Awaitable<void>;
+  /** A new empty regular file; EEXIST when the name exists. */
+  create(path: string, perm: number): Awaitable<void>;
+  mkdir(path: string, perm: number): Awaitable<void>;
+  /** A fifo, socket or device node. Optional: without it mknod is EPERM. */
+  mknod?(path: string, type: 'fifo' | 'socket' | 'chr' | 'blk', perm: number, rdev: number): Awaitable<void>;
+  symlink(target: string, path: string): Awaitable<void>;
+  /** A second name for a file. Optional: without it link is EPERM. */
+  link?(existing: string, path: string): Awaitable<void>;
+  unlink(path: string): Awaitable<void>;
+  rmdir(path: string): Awaitable<void>;
+  /** rename(2): `to` may exist and is replaced (the runtime has checked the kernel's rules). */
+  rename(from: string, to: string): Awaitable<void>;
+  chmod(path: string, perm: number): Awaitable<void>;
+  /** Optional: without it chown keeps the ids (the runtime still applies the kernel's rules). */
+  chown?(path: string, uid: number, gid: number): Awaitable<void>;
+  /** Times in nanoseconds since the epoch. */
+  utimens(path: string, atimeNs: bigint, mtimeNs: bigint): Awaitable<void>;
+  statfs?(): Awaitable<FsStatfs>;
+  /**
+   * The object is this host file or directory: the runtime lets the kernel do
+   * every call on it directly (bind). When present for the root, the whole tree
+   * is served from the host and no scratch copy is made.
+   */
+  hostPath?(path: string): string;
+  /** Refuse every change with EROFS. */
+  readonly readonly?: boolean;
+  /** Called after write-backs at a sync point (fsync, writer exit, end of the view). */
+  flush?(): Awaitable<void>;
+}
+
+/** An Error with an errno code, as file-system operations throw. */
+export function fsError(code: string, message?: string): Error & { code: string } {
+  const e = new Error(message ?? code) as Error & { code: string };
+  e.code = code;
+  return e;
+}
