@@ -104,7 +104,14 @@ export async function run(opts: RunOptions): Promise<number> {
 
   const trace: TraceSink | undefined =
     opts.traceFd === undefined ? undefined : { line: (t) => say(opts.traceFd!, t) };
-  const router = new Router(n, modules, trace, (msg) => say(errFd, `vview: ${msg}`), ownershipBy !== undefined);
+  let router: Router;
+  try {
+    router = new Router(n, modules, trace, (msg) => say(errFd, `vview: ${msg}`), ownershipBy !== undefined);
+  } catch (e) {
+    await closeAll(modules, errFd);
+    scratch.remove();
+    throw new SetupError((e as Error).message);
+  }
   const cfg = router.nativeConfig();
   n.configure({ routes: cfg.routes, prefixes: cfg.prefixes, aliases: [...aliases.entries] });
 

@@ -98,6 +98,13 @@ export class Router {
       const nrs = paths.syscalls?.map((n) => numbers[n]);
       for (const p of paths.prefixes) this.prefixes.push(nrs ? { path: p, module: i, stop: false, nrs } : { path: p, module: i, stop: true });
     });
+    // Two mounts one inside the other: which one serves a path would depend on
+    // the order of lookups; refused.
+    const mounts = this.prefixes.filter((p) => p.stop);
+    for (const a of mounts)
+      for (const b of mounts)
+        if (a.module !== b.module && (b.path === a.path || b.path.startsWith(a.path === '/' ? '/' : a.path + '/')))
+          throw new Error(`overlapping mounts: ${a.path} (module ${modules[a.module].name}) and ${b.path} (module ${modules[b.module].name})`);
     // Under a mount, calls that would change what paths mean (mount, chroot) or
     // reach files without a path syscall (io_uring) are refused.
     if (this.mounts) {

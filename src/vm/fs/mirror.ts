@@ -126,14 +126,49 @@ export class Mirror {
 
   // ---- during the view: the processes' changes into the file system ---------------
 
-  /** Runs a write-back, reporting (once per kind) instead of failing the process's call. */
-  async apply(what: string, op: () => unknown): Promise<void> {
+  /**
+   * Runs a write-back, reporting (once per kind) instead of failing the
+   * process's call. The kernel has already allowed the change: a file system
+   * that checks permissions itself (memfs does) gets the object and its
+   * directory made writable for the time of the operation.
+   */
+  async apply(what: string, op: () => unknown, rel?: string): Promise<void> {
     try {
-      await op();
+      try {
+        await op();
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'EACCES' || rel === undefined) throw e;
+        await this.writable(rel, op);
+      }
     } catch (e) {
       if (!this.failed.has(what)) {
         this.failed.add(what);
         this.warn(`write-back of ${what} failed (the view goes on; reported once): ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private async writable(rel: string, op: () => unknown): Promise<void> {
+    const restore: [string, number][] = [];
+    for (const p of [path.posix.dirname(rel), rel]) {
+      try {
+        const a = await this.fsys.getattr(p);
+        if (a.type === 'symlink' || (a.perm & 0o700) === 0o700) continue;
+        await this.fsys.chmod(p, a.perm | 0o700);
+        restore.push([p, a.perm]);
+      } catch {
+        /* not there (yet) */
+      }
+    }
+    try {
+      await op();
+    } finally {
+      for (const [p, perm] of restore.reverse()) {
+        try {
+          await this.fsys.chmod(p, perm);
+        } catch {
+          /* removed by the operation */
+        }
       }
     }
   }
@@ -158,7 +193,8 @@ export class Mirror {
           await this.fsys.mkdir(rel, perm);
           break;
         case 'file':
-          await this.fsys.create(rel, perm);
+          // Writable until its content is in; attrs() sets the mode.
+          await this.fsys.create(rel, 0o600);
           if (st.size > 0n) await this.copyOut(rel, st);
           break;
         case 'symlink':
@@ -169,12 +205,12 @@ export class Mirror {
           await this.fsys.mknod(rel, type as 'fifo', perm, Number(st.rdev));
       }
       await this.attrs(rel, st);
-    });
+    }, rel);
     this.known.set(st.ino, st.ctimeNs);
   }
 
   async removed(rel: string, dir: boolean): Promise<void> {
-    await this.apply(dir ? 'rmdir' : 'unlink', () => (dir ? this.fsys.rmdir(rel) : this.fsys.unlink(rel)));
+    await this.apply(dir ? 'rmdir' : 'unlink', () => (dir ? this.fsys.rmdir(rel) : this.fsys.unlink(rel)), rel);
   }
 
   async renamed(from: string, to: string, exchange: boolean): Promise<void> {
@@ -184,14 +220,14 @@ export class Mirror {
       await this.fsys.rename(from, tmp);
       await this.fsys.rename(to, from);
       await this.fsys.rename(tmp, to);
-    });
+    }, from);
   }
 
   async linked(existing: string, rel: string): Promise<void> {
     await this.apply('link', async () => {
       if (!this.fsys.link) throw new Error('the file system has no hard links');
       await this.fsys.link(existing, rel);
-    });
+    }, rel);
   }
 
   /** chmod, chown, utimens, truncate at rel: copy what changed. */
@@ -201,7 +237,7 @@ export class Mirror {
     await this.apply('attribute change', async () => {
       if (st.isFile() && this.known.get(st.ino) !== st.ctimeNs) await this.copyOut(rel, st);
       await this.attrs(rel, st);
-    });
+    }, rel);
     this.known.set(st.ino, st.ctimeNs);
   }
 
@@ -280,7 +316,7 @@ export class Mirror {
 
   /** Makes the file system equal to the scratch tree, entry by entry. */
   async reconcile(): Promise<void> {
-    await this.apply('final write-back', () => this.reconcileDir('/', new Map()));
+    await this.reconcileDir('/', new Map());
     this.dirty.clear();
     this.writers.clear();
     await this.apply('flush', () => this.fsys.flush?.());
@@ -288,55 +324,68 @@ export class Mirror {
 
   private async reconcileDir(rel: string, linked: Map<bigint, string>): Promise<void> {
     const host = this.host(rel);
-    const names = new Set(fs.readdirSync(host));
+    let names: Set<string>;
+    try {
+      names = new Set(fs.readdirSync(host));
+    } catch (e) {
+      this.warn(`final write-back: ${rel}: ${(e as Error).message}`);
+      return;
+    }
     let stored: string[] = [];
     try {
       stored = await this.fsys.readdir(rel);
     } catch {
-      /* made below */
+      /* made by created() */
     }
-    for (const name of stored) {
-      if (names.has(name)) continue;
-      const child = rel === '/' ? `/${name}` : `${rel}/${name}`;
-      await this.removeTree(child);
-    }
+    const child = (name: string) => (rel === '/' ? `/${name}` : `${rel}/${name}`);
+    for (const name of stored)
+      if (!names.has(name)) await this.apply('final write-back', () => this.removeTree(child(name)), child(name));
     for (const name of names) {
-      const child = rel === '/' ? `/${name}` : `${rel}/${name}`;
-      const st = fs.lstatSync(this.host(child), { bigint: true });
-      const type = typeOf(st);
-      let a: FsAttr | undefined;
-      try {
-        a = await this.fsys.getattr(child);
-      } catch {
-        a = undefined;
-      }
-      if (a && a.type !== type) {
-        await this.removeTree(child);
-        a = undefined;
-      }
-      const first = st.nlink > 1n && type !== 'dir' ? linked.get(st.ino) : undefined;
-      if (first !== undefined) {
-        if (!a) await this.linked(first, child);
-        continue;
-      }
-      if (st.nlink > 1n && type !== 'dir') linked.set(st.ino, child);
-      if (!a) {
-        await this.created(child);
-      } else if (type === 'symlink') {
-        const target = fs.readlinkSync(this.host(child));
-        if ((await this.fsys.readlink(child)) !== target) {
-          await this.fsys.unlink(child);
-          await this.fsys.symlink(target, child);
-        }
-      } else if (this.known.get(st.ino) !== st.ctimeNs || a.size !== Number(st.size)) {
-        if (type === 'file') await this.copyOut(child, st);
-        await this.attrs(child, st);
-        this.known.set(st.ino, st.ctimeNs);
-      }
-      if (type === 'dir') await this.reconcileDir(child, linked);
+      const c = child(name);
+      let dir = false;
+      await this.apply('final write-back', async () => {
+        dir = await this.reconcileEntry(c, linked);
+      }, c);
+      if (dir) await this.reconcileDir(c, linked);
     }
     const st = fs.lstatSync(host, { bigint: true });
-    if (this.known.get(st.ino) !== st.ctimeNs) await this.attrs(rel, st);
+    if (this.known.get(st.ino) !== st.ctimeNs) await this.apply('final write-back', () => this.attrs(rel, st), rel);
+  }
+
+  /** One entry of the scratch tree into the file system; true for a directory to descend into. */
+  private async reconcileEntry(rel: string, linked: Map<bigint, string>): Promise<boolean> {
+    const st = fs.lstatSync(this.host(rel), { bigint: true });
+    const type = typeOf(st);
+    let a: FsAttr | undefined;
+    try {
+      a = await this.fsys.getattr(rel);
+    } catch {
+      a = undefined;
+    }
+    if (a && a.type !== type) {
+      await this.removeTree(rel);
+      a = undefined;
+    }
+    const first = st.nlink > 1n && type !== 'dir' ? linked.get(st.ino) : undefined;
+    if (first !== undefined) {
+      if (!a) await this.linked(first, rel);
+      return false;
+    }
+    if (st.nlink > 1n && type !== 'dir') linked.set(st.ino, rel);
+    if (!a) {
+      await this.created(rel);
+    } else if (type === 'symlink') {
+      const target = fs.readlinkSync(this.host(rel));
+      if ((await this.fsys.readlink(rel)) !== target) {
+        await this.fsys.unlink(rel);
+        await this.fsys.symlink(target, rel);
+      }
+    } else if (this.known.get(st.ino) !== st.ctimeNs || (type === 'file' && a.size !== Number(st.size))) {
+      if (type === 'file') await this.copyOut(rel, st);
+      await this.attrs(rel, st);
+      this.known.set(st.ino, st.ctimeNs);
+    }
+    return type === 'dir';
   }
 
   private async removeTree(rel: string): Promise<void> {

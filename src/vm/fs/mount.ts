@@ -228,6 +228,7 @@ function refuseReadonly(kind: Kind, flags: number, res: (Resolved | undefined)[]
  * as the kernel would for a script at that path.
  */
 function scriptExec(call: SyscallCall, r: Extract<Resolved, { where: 'in' }>, paths: MountPaths): Action | undefined {
+  if (call.name !== 'execve') return undefined; // execveat of a script: left to the kernel
   let head: Buffer;
   try {
     const fd = fs.openSync(r.host, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -252,7 +253,6 @@ function scriptExec(call: SyscallCall, r: Extract<Resolved, { where: 'in' }>, pa
   const sp = line.search(/[ \t]/);
   const interp = sp < 0 ? line : line.slice(0, sp);
   const optArg = sp < 0 ? undefined : line.slice(sp).replace(/^[ \t]+/, '');
-  if (call.name !== 'execve') return undefined; // execveat of a script: left to the kernel
   // argv: interpreter [optional argument] script-path argv[1...]
   const argvPtr = call.ptr(1);
   const oldArgs: number[] = [];
@@ -261,7 +261,8 @@ function scriptExec(call: SyscallCall, r: Extract<Resolved, { where: 'in' }>, pa
     if (p === 0) break;
     oldArgs.push(p);
   }
-  const strings = [interp, ...(optArg ? [optArg] : []), paths.view(r.rel)];
+  // The script's name as the process gave it, as the kernel passes it ($0).
+  const strings = [interp, ...(optArg ? [optArg] : []), call.paths[0].raw];
   const blobs = strings.map((s) => Buffer.from(s + '\0'));
   const addrs = blobs.map((b) => {
     const a = call.mem.alloc(b.length);
