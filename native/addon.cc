@@ -59,7 +59,7 @@ vview::FlagBit GetFlag(const Napi::Object& o, const char* k) {
 }
 
 // configure({ routes: [{nr, bits, statKind, query, paths: [...], fds: [...]}],
-//             prefixes: [{path, module, stop, nrs}], aliases: [[host, view]] })
+//             prefixes: [{path, module, nrs, direct}], aliases: [[host, view]] })
 Napi::Value Configure(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object cfg = info[0].As<Napi::Object>();
@@ -104,13 +104,16 @@ Napi::Value Configure(const Napi::CallbackInfo& info) {
     Napi::Array ps = pv.As<Napi::Array>();
     for (uint32_t i = 0; i < ps.Length(); i++) {
       Napi::Object p = ps.Get(i).As<Napi::Object>();
-      std::vector<int> nrs;
-      Napi::Value nv = p.Get("nrs");
-      if (nv.IsArray()) {
-        Napi::Array na = nv.As<Napi::Array>();
-        for (uint32_t j = 0; j < na.Length(); j++) nrs.push_back(na.Get(j).As<Napi::Number>().Int32Value());
-      }
-      T().add_prefix(p.Get("path").As<Napi::String>(), GetInt(p, "module", -1), p.Get("stop").ToBoolean(), nrs);
+      auto ints = [&](const char* key) {
+        std::vector<int> v;
+        Napi::Value nv = p.Get(key);
+        if (nv.IsArray()) {
+          Napi::Array na = nv.As<Napi::Array>();
+          for (uint32_t j = 0; j < na.Length(); j++) v.push_back(na.Get(j).As<Napi::Number>().Int32Value());
+        }
+        return v;
+      };
+      T().add_prefix(p.Get("path").As<Napi::String>(), GetInt(p, "module", -1), ints("nrs"), ints("direct"));
     }
   }
   Napi::Value av = cfg.Get("aliases");
@@ -250,6 +253,8 @@ Napi::Value Next(const Napi::CallbackInfo& info) {
         const auto& pr = ev.paths[i];
         p.Set("raw", Napi::String::New(env, pr.raw));
         if (!pr.error) p.Set("canonical", Napi::String::New(env, pr.canonical));
+        if (!pr.host.empty()) p.Set("host", Napi::String::New(env, pr.host));
+        if (pr.missing) p.Set("missing", Napi::Boolean::New(env, true));
         p.Set("module", Napi::Number::New(env, pr.module));
         p.Set("error", Napi::Number::New(env, pr.error));
         ps.Set((uint32_t)i, p);
@@ -363,6 +368,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   o.Set("cacheHits", Napi::Number::New(env, (double)T().resolver.cache_hits));
   o.Set("statsEmulated", Napi::Number::New(env, (double)T().stats_emulated));
   o.Set("statsPatched", Napi::Number::New(env, (double)T().stats_patched));
+  o.Set("nativeRewrites", Napi::Number::New(env, (double)T().native_rewrites));
   Napi::Object by = Napi::Object::New(env);
   const auto& ss = T().seccomp_stops;
   for (size_t i = 0; i < ss.size(); i++)

@@ -243,6 +243,7 @@ export function exitStatus(status: number): number {
 function printStats(fd: number, router: Router, s: ReturnType<ReturnType<typeof native>['stats']>, elapsed: number): void {
   const rows = router.statsRows();
   const lines = [`vview: ${elapsed.toFixed(3)} s; ${s.stops} tracer stops, ${s.fastResumes} resumed in native code, ${s.jsEvents} handed to JavaScript, ${s.lookups} host path lookups, ${s.cacheHits} answered from the cache`];
+  if (s.nativeRewrites) lines.push(`  mounts: ${s.nativeRewrites} calls rewritten to their host path in native code`);
   if (s.statsEmulated || s.statsPatched) lines.push(`  stat view: ${s.statsEmulated} stat calls answered in native code, ${s.statsPatched} run by the kernel and shown at exit`);
   const arch = currentArch();
   const top = Object.entries(s.seccompStops)

@@ -24,7 +24,6 @@ import {
   errno, forward, rewrite,
   type Action, type Handler, type ModuleContext, type ModuleInstance, type SyscallCall, type SyscallName,
 } from '../module.js';
-import { MountPaths, type Resolved } from './resolve.js';
 import { Mirror } from './mirror.js';
 import type { FileSystem } from './types.js';
 
@@ -43,6 +42,9 @@ const O_TRUNC = 0o1000;
 const O_TMPFILE = 0o20000000 | 0o200000;
 const AT_REMOVEDIR = 0x200;
 const RENAME_EXCHANGE = 2;
+
+/** A path argument: under this mount (rel: exact mount-relative path, when it all exists) or not; host: its host form. */
+type Where = { in: boolean; host?: string; rel?: string } | undefined;
 
 /** What a path syscall does to the tree, for EROFS and the write-back. */
 type Kind = 'query' | 'open' | 'create' | 'remove' | 'rename' | 'link' | 'attr' | 'exec';
@@ -99,11 +101,11 @@ function follows(call: SyscallCall, spec: PathArg): boolean {
 
 export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx: ModuleContext): Promise<ModuleInstance> {
   const readonly = !!(opts.readonly || fsys.readonly);
-  const direct = fsys.hostPath?.('/');
+  const hostDir = fsys.hostPath?.("/");
   let mirror: Mirror | undefined;
   let hostRoot: string;
-  if (direct !== undefined) {
-    hostRoot = fs.realpathSync(direct);
+  if (hostDir !== undefined) {
+    hostRoot = fs.realpathSync(hostDir);
   } else {
     hostRoot = path.join(ctx.scratchDir(), 'tree');
     mirror = new Mirror(fsys, hostRoot, (m) => ctx.warn(m));
@@ -112,7 +114,8 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
     ctx.onProcessExit((pid) => void m.exited(pid));
   }
   ctx.showPath(hostRoot, opts.mount);
-  const paths = new MountPaths(opts.mount, hostRoot);
+  const mount = opts.mount;
+  const under = (p: string) => p === mount || p.startsWith(mount + '/');
 
   /** The host path of an open fd of the calling thread, if it is in this mount. */
   const fdHost = (tid: number, fd: number): string | undefined => {
@@ -124,16 +127,17 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
     }
   };
 
+  // Native code has resolved each path in the view (symlinks, "..", the mount
+  // point's parent) and, when it went through the mount, gives its host form.
   const handle: Handler = (call) => {
-    const spec = SYSCALL_SPECS[call.name];
-    const specs = spec.paths ?? [];
     const kind = KINDS[call.name] ?? 'query';
-    // Each path argument: resolved here when it is under the mount, else left alone.
-    const res: (Resolved | undefined)[] = call.paths.map((p, i) =>
-      p.mine && p.canonical !== undefined && specs[i] ? paths.resolve(p.canonical, follows(call, specs[i])) : undefined,
-    );
-    for (const r of res) if (r?.where === 'error') return errno(r.errno);
-    const inside = res.map((r) => r?.where === 'in');
+    const res: Where[] = call.paths.map((p) => {
+      if (!p.mine || p.canonical === undefined) return undefined;
+      if (!under(p.canonical)) return { in: false, host: p.host };
+      const rel = p.canonical === mount ? '/' : p.canonical.slice(mount.length);
+      return { in: true, host: p.host, rel: p.missing ? undefined : rel };
+    });
+    const inside = res.map((r) => !!r?.in);
     // The fd itself (AT_EMPTY_PATH, utimensat's NULL): a kernel object; no path to rewrite.
     const itself = call.paths.map((p) => p.raw === '');
 
@@ -149,15 +153,13 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
       const refused = refuseReadonly(kind, flags, res);
       if (refused) return refused;
     }
-
+    const specs = SYSCALL_SPECS[call.name].paths ?? [];
     const args: Record<number, string> = {};
     res.forEach((r, i) => {
-      if (!r || itself[i]) return;
-      if (r.where === 'in') args[specs[i].arg] = r.host;
-      else if (r.where === 'out') args[specs[i].arg] = r.path;
+      if (r?.host !== undefined && !itself[i]) args[specs[i].arg] = r.host;
     });
-    if (kind === 'exec' && inside[0] && !itself[0]) {
-      const script = scriptExec(call, res[0] as Extract<Resolved, { where: 'in' }>, paths);
+    if (kind === 'exec' && inside[0] && !itself[0] && res[0]?.host !== undefined) {
+      const script = scriptExec(call, res[0].host, mount, hostRoot);
       if (script) return script;
     }
     const onExit = mirror ? writeBack(mirror, call, kind, flags, res) : undefined;
@@ -165,8 +167,18 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
     return rewrite(args, onExit);
   };
 
+  // What native code may do without this handler: what changes nothing, and
+  // (without a copy to write back to, and writable) what changes one name.
+  const direct: SyscallName[] = [];
+  for (const [name, spec] of Object.entries(SYSCALL_SPECS) as [SyscallName, (typeof SYSCALL_SPECS)[SyscallName]][]) {
+    if (!spec.paths?.length || spec.refuse) continue;
+    const kind = KINDS[name] ?? 'query';
+    if (kind === 'query' || (kind === 'open' && name !== 'creat')) direct.push(name);
+    else if (!mirror && !readonly && (kind === 'create' || kind === 'remove' || kind === 'attr')) direct.push(name);
+  }
+
   const instance: ModuleInstance = {
-    paths: { prefixes: [opts.mount], other: handle },
+    paths: { prefixes: [opts.mount], other: handle, direct },
     syscalls: {},
     async close() {
       await mirror?.reconcile();
@@ -190,10 +202,11 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
 }
 
 /** EROFS, or the error the kernel gives first on a read-only file system. */
-function refuseReadonly(kind: Kind, flags: number, res: (Resolved | undefined)[]): Action | undefined {
-  const r = res.find((x) => x?.where === 'in') as Extract<Resolved, { where: 'in' }> | undefined;
+function refuseReadonly(kind: Kind, flags: number, res: Where[]): Action | undefined {
+  const r = res.find((x) => x?.in);
   if (!r) return undefined;
   const exists = () => {
+    if (r.host === undefined) return false;
     try {
       fs.lstatSync(r.host);
       return true;
@@ -227,11 +240,11 @@ function refuseReadonly(kind: Kind, flags: number, res: (Resolved | undefined)[]
  * the host path of the script; run the interpreter with the view path instead,
  * as the kernel would for a script at that path.
  */
-function scriptExec(call: SyscallCall, r: Extract<Resolved, { where: 'in' }>, paths: MountPaths): Action | undefined {
+function scriptExec(call: SyscallCall, host: string, mount: string, hostRoot: string): Action | undefined {
   if (call.name !== 'execve') return undefined; // execveat of a script: left to the kernel
   let head: Buffer;
   try {
-    const fd = fs.openSync(r.host, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const fd = fs.openSync(host, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     try {
       head = Buffer.alloc(256);
       head = head.subarray(0, fs.readSync(fd, head, 0, 256, 0));
@@ -243,7 +256,7 @@ function scriptExec(call: SyscallCall, r: Extract<Resolved, { where: 'in' }>, pa
   }
   if (head.length < 2 || head[0] !== 0x23 || head[1] !== 0x21) return undefined;
   try {
-    fs.accessSync(r.host, fs.constants.X_OK);
+    fs.accessSync(host, fs.constants.X_OK);
   } catch {
     return errno('EACCES');
   }
@@ -274,14 +287,9 @@ function scriptExec(call: SyscallCall, r: Extract<Resolved, { where: 'in' }>, pa
   all.forEach((a, i) => vec.writeBigUInt64LE(BigInt(a), i * 8));
   const vecAddr = call.mem.alloc(vec.length);
   call.mem.write(vecAddr, vec);
-  // The interpreter's own path is resolved by the kernel; one inside this mount
-  // goes through the view when the process execs it (it is the new filename).
-  let file = interp;
-  if (paths.contains(interp)) {
-    const ir = paths.resolve(interp, true);
-    if (ir.where === 'in') file = ir.host;
-    else if (ir.where === 'out') file = ir.path;
-  }
+  // An interpreter inside this mount is run from its host path (symlinks in
+  // its path are the kernel's to follow there).
+  const file = interp === mount || interp.startsWith(mount + '/') ? hostRoot + interp.slice(mount.length) : interp;
   const fileBuf = Buffer.from(file + '\0');
   const fileAddr = call.mem.alloc(fileBuf.length);
   call.mem.write(fileAddr, fileBuf);
@@ -289,11 +297,8 @@ function scriptExec(call: SyscallCall, r: Extract<Resolved, { where: 'in' }>, pa
 }
 
 /** The exit hook that repeats a successful change in the file system. */
-function writeBack(m: Mirror, call: SyscallCall, kind: Kind, flags: number, res: (Resolved | undefined)[]) {
-  const rel = (i: number) => {
-    const r = res[i];
-    return r?.where === 'in' && r.complete ? r.rel : undefined;
-  };
+function writeBack(m: Mirror, call: SyscallCall, kind: Kind, flags: number, res: Where[]) {
+  const rel = (i: number) => res[i]?.rel;
   const pid = call.pid;
   switch (kind) {
     case 'open': {
