@@ -69,21 +69,27 @@ interface Found {
 }
 
 const S_ISGID = 0o2000;
-const NAME_MAX = 255;
+export const NAME_MAX = 255;
 /** What stat shows as the size of a directory (as ext4). */
 const DIR_SIZE = 4096;
 const BLOCK_SIZE = 4096;
 /** The largest file: what a Buffer can hold. */
 const MAX_FILE_SIZE = bufferConstants.MAX_LENGTH;
+const TYPE_NAMES: Record<FileType, string> = {
+  file: 'file', dir: 'directory', symlink: 'symlink', fifo: 'fifo', socket: 'socket', chr: 'character device', blk: 'block device',
+};
 /** chown's "leave this id unchanged", as a signed or an unsigned 32-bit value. */
 const KEEP_IDS = new Set([-1, 0xffffffff]);
 
 const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
-/** The paths the operations take: absolute, normalized, no trailing slash, names of at most NAME_MAX bytes. */
+/** A path as the operations take it: absolute, normalized, without a trailing slash or a NUL. */
+export function isStorePath(p: string): boolean {
+  return p.startsWith('/') && path.posix.normalize(p) === p && (p === '/' || !p.endsWith('/')) && !p.includes('\0');
+}
+
 function checkPath(p: string): void {
-  if (!p.startsWith('/') || path.posix.normalize(p) !== p || (p !== '/' && p.endsWith('/')) || p.includes('\0'))
-    throw fsError('EINVAL', `not a normalized absolute path: ${JSON.stringify(p)}`);
+  if (!isStorePath(p)) throw fsError('EINVAL', `not a normalized absolute path: ${JSON.stringify(p)}`);
   if (p.split('/').some((name) => Buffer.byteLength(name) > NAME_MAX)) throw fsError('ENAMETOOLONG', p);
 }
 
@@ -191,6 +197,7 @@ export class MemStore implements FileSystem {
 
   symlink(target: string, p: string): void {
     if (target === '') throw fsError('ENOENT', 'empty symlink target'); // as symlink(2)
+    if (target.includes('\0')) throw fsError('EINVAL', 'a symlink target cannot hold a NUL');
     const dir = this.freeName(p);
     this.vol.writeFileSync(p, target);
     this.born(p, dir, 'symlink', 0o777);
@@ -285,14 +292,14 @@ export class MemStore implements FileSystem {
   }
 
   /**
-   * A memory file system has no fixed size: like tmpfs, it shows the bytes it
-   * holds as used, and the host's free memory as free.
+   * A memory file system has no fixed size: like tmpfs, it shows the bytes of
+   * content it holds as used, and the host's free memory as free.
    */
   statfs(): FsStatfs {
     const counted = new Set<number>();
     let bytes = 0;
     for (const e of this.entries()) {
-      if (counted.has(e.id)) continue;
+      if (e.attr.type === 'dir' || counted.has(e.id)) continue; // a directory's size is not content
       counted.add(e.id);
       bytes += e.attr.size;
     }
@@ -356,8 +363,8 @@ export class MemStore implements FileSystem {
         if (!f) {
           if (wantDir) this.mkdir(p, 0o755);
           else this.create(p, 0o644);
-        } else if ((f.meta.type === 'dir') !== wantDir) {
-          throw err(`${p} is already ${f.meta.type === 'dir' ? 'a directory' : 'a file'}`);
+        } else if (f.meta.type !== (wantDir ? 'dir' : 'file')) {
+          throw err(`${p} is already a ${TYPE_NAMES[f.meta.type]}`);
         }
       }
       if (typeof content === 'string') {
