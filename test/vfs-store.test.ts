@@ -4,6 +4,7 @@
  * content, and the persistence (round trip, atomic saves, refusals).
  */
 import test, { type ExecutionContext } from 'ava';
+import { constants as bufferConstants } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -100,8 +101,10 @@ test('read, write and truncate: errors', (t) => {
   fails(t, () => s.write('/f', -1, Buffer.from('x')), 'EINVAL');
   fails(t, () => s.write('/f', 1.5, Buffer.from('x')), 'EINVAL');
   fails(t, () => s.truncate('/f', -1), 'EINVAL');
-  fails(t, () => s.write('/f', Number.MAX_SAFE_INTEGER - 1, Buffer.from('xyz')), 'EFBIG');
-  fails(t, () => s.truncate('/f', Number.MAX_SAFE_INTEGER), 'EFBIG');
+  fails(t, () => s.write('/f', bufferConstants.MAX_LENGTH - 1, Buffer.from('xy')), 'EFBIG');
+  // Past what a Buffer holds: EFBIG, or EINVAL where that is past 2^53 (Node >= 22).
+  const code = (t.throws(() => s.truncate('/f', bufferConstants.MAX_LENGTH + 1)) as NodeJS.ErrnoException).code;
+  t.true(code === 'EFBIG' || code === 'EINVAL', code);
   t.is(s.getattr('/f').size, 0);
 });
 
@@ -622,12 +625,13 @@ function dump(s: MemStore) {
 function richStore(): MemStore {
   const s = store();
   s.mkdir('/empty', 0o700);
+  s.mkdir('/links', 0o700);
   s.mkdir('/dir', 0o2775);
   s.create('/dir/bin', 0o4755);
   s.write('/dir/bin', 0, Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
   s.create('/dir/empty-file', 0o600);
   s.link('/dir/bin', '/hard');
-  s.link('/dir/bin', '/empty/hard2');
+  s.link('/dir/bin', '/links/hard2');
   s.symlink('dir/bin', '/sym');
   s.link('/sym', '/sym-hard');
   s.symlink('/nowhere', '/dir/dangling');
@@ -651,7 +655,8 @@ test('save and load: the same tree, attributes (ctime too) and hard links', (t) 
   t.deepEqual(dump(loaded!), dump(s));
   // One object still: a change through one name shows through the others.
   loaded!.write('/hard', 0, Buffer.from('!'));
-  t.is(loaded!.read('/empty/hard2', 0, 1).toString(), '!');
+  t.is(loaded!.read('/links/hard2', 0, 1).toString(), '!');
+  t.deepEqual(loaded!.readdir('/empty'), []);
   // And saving what was loaded gives the same file.
   const again = path.join(path.dirname(file), 'again.json');
   saveSnapshot(loaded!, again);
