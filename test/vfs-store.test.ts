@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { OptionError } from '../src/vm/module.js';
-import { MemStore, type StoreAttr } from '../src/modules/vfs/store.js';
+import { MemStore } from '../src/modules/vfs/store.js';
 import {
   SNAPSHOT_FORMAT, SNAPSHOT_VERSION, SnapshotError, createStore, loadSnapshot, openPersistent, saveSnapshot,
 } from '../src/modules/vfs/snapshot.js';
@@ -483,7 +483,7 @@ test('statfs counts the bytes held (a file with two names once)', (t) => {
   t.is(st.files - st.ffree, 2); // the root and the file
 });
 
-test('entries: every name, parents first, sorted, with one id per object', (t) => {
+test('entries: every name, parents first, sorted; ino is one per object', (t) => {
   const s = store();
   s.mkdir('/b', 0o755);
   s.create('/b/z', 0o644);
@@ -491,8 +491,8 @@ test('entries: every name, parents first, sorted, with one id per object', (t) =
   s.link('/a', '/b/y');
   const list = [...s.entries()];
   t.deepEqual(list.map((e) => e.path), ['/', '/a', '/b', '/b/y', '/b/z']);
-  t.is(list[1].id, list[3].id);
-  t.not(list[1].id, list[4].id);
+  t.is(list[1].attr.ino, list[3].attr.ino);
+  t.not(list[1].attr.ino, list[4].attr.ino);
   t.deepEqual(list[4].attr, s.getattr('/b/z'));
   t.deepEqual([...s.entries('/b')].map((e) => e.path), ['/b', '/b/y', '/b/z']);
 });
@@ -581,7 +581,7 @@ test('copyFromHost: files, directories, symlinks and hard links with modes and t
   t.like(s.getattr('/run.sh'), { atimeNs: 1_500_000_000_000_000_000n, mtimeNs: 1_600_000_000_000_000_000n, uid: 1000, gid: 100 });
   t.like(s.getattr('/sub'), { mtimeNs: 1_600_000_001_000_000_000n });
   t.like(s.getattr('/'), { mtimeNs: 1_600_000_002_000_000_000n });
-  const ids = new Map([...s.entries()].map((e) => [e.path, e.id]));
+  const ids = new Map([...s.entries()].map((e) => [e.path, e.attr.ino]));
   t.is(ids.get('/sub/data.bin'), ids.get('/sub/deeper/again.bin'));
   s.write('/sub/data.bin', 0, Buffer.from('X'));
   t.is(text(s, '/sub/deeper/again.bin')[0], 'X');
@@ -611,13 +611,13 @@ test('createStore: from a host directory or a snapshot, then files', (t) => {
 
 // ---- snapshots ---------------------------------------------------------------
 
-/** Everything observable about a store: names, attributes, content, which names share an object. */
+/** Everything observable about a store: names, attributes, content, which names share an object (not the inode numbers). */
 function dump(s: MemStore) {
   const first = new Map<number, string>();
-  return [...s.entries()].map(({ path: p, id, attr }) => {
-    if (!first.has(id)) first.set(id, p);
+  return [...s.entries()].map(({ path: p, attr: { ino, ...attr } }) => {
+    if (!first.has(ino)) first.set(ino, p);
     const content = attr.type === 'file' ? s.read(p, 0, attr.size).toString('hex') : attr.type === 'symlink' ? s.readlink(p) : undefined;
-    return { path: p, sameAs: first.get(id), attr, content };
+    return { path: p, sameAs: first.get(ino), attr, content };
   });
 }
 

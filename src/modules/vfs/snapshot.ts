@@ -85,14 +85,14 @@ const KEYS: Record<FileType | 'link', readonly string[]> = {
  */
 export function saveSnapshot(store: MemStore, file: string): void {
   const lines: string[] = [];
-  const firstName = new Map<number, string>(); // by object: its first path, for hard links
-  for (const { path: p, id, attr } of store.entries()) {
-    const first = firstName.get(id);
+  const firstName = new Map<number, string>(); // by inode: its first path, for hard links
+  for (const { path: p, attr } of store.entries()) {
+    const first = firstName.get(attr.ino);
     if (first !== undefined) {
       lines.push(JSON.stringify({ path: p, link: first } satisfies SavedLink));
       continue;
     }
-    firstName.set(id, p);
+    firstName.set(attr.ino, p);
     const e: SavedNode = {
       path: p,
       type: attr.type,

@@ -31,14 +31,12 @@ import { OptionError } from '../../vm/module.js';
 
 export type SpecialType = 'fifo' | 'socket' | 'chr' | 'blk';
 
-/** What getattr answers here: ctimeNs is always known. */
-export type StoreAttr = FsAttr & { ctimeNs: bigint; rdev: number };
+/** What getattr answers here: ctime, rdev (0 unless chr / blk) and ino (the memfs inode number) are always known. */
+export type StoreAttr = FsAttr & { ctimeNs: bigint; rdev: number; ino: number };
 
 /** One name in the tree, as `entries()` lists them. */
 export interface StoreEntry {
   path: string;
-  /** The same for every name of one object (hard links). */
-  id: number;
   attr: StoreAttr;
 }
 
@@ -107,7 +105,7 @@ function newId(id: number, current: number): number {
 
 function attrOf(f: Found): StoreAttr {
   const { type, perm, uid, gid, rdev, atimeNs, mtimeNs, ctimeNs } = f.meta;
-  return { type, perm, uid, gid, size: type === 'dir' ? DIR_SIZE : f.size, atimeNs, mtimeNs, ctimeNs, rdev };
+  return { type, perm, uid, gid, size: type === 'dir' ? DIR_SIZE : f.size, atimeNs, mtimeNs, ctimeNs, rdev, ino: f.ino };
 }
 
 /** A directory's content changed (an entry was added, removed or renamed). */
@@ -298,10 +296,10 @@ export class MemStore implements FileSystem {
   statfs(): FsStatfs {
     const counted = new Set<number>();
     let bytes = 0;
-    for (const e of this.entries()) {
-      if (e.attr.type === 'dir' || counted.has(e.id)) continue; // a directory's size is not content
-      counted.add(e.id);
-      bytes += e.attr.size;
+    for (const { attr } of this.entries()) {
+      if (attr.type === 'dir' || counted.has(attr.ino)) continue; // a directory's size is not content
+      counted.add(attr.ino);
+      bytes += attr.size;
     }
     const free = Math.floor(os.freemem() / BLOCK_SIZE);
     return {
@@ -320,7 +318,7 @@ export class MemStore implements FileSystem {
   /** Every name from p down (the whole tree by default), each directory before its entries, names sorted. */
   *entries(p = '/'): Generator<StoreEntry> {
     const f = this.lookup(p);
-    yield { path: p, id: f.ino, attr: attrOf(f) };
+    yield { path: p, attr: attrOf(f) };
     if (f.meta.type !== 'dir') return;
     for (const name of this.readdir(p).sort()) yield* this.entries(path.posix.join(p, name));
   }
