@@ -265,6 +265,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
                                Canonical& out, bool from_mount) {
   out.touched.clear();
   out.host.clear();
+  out.lexical = false;
   sync();
   std::string cur = path.size() && path[0] == '/' ? std::string("/") : base;
   bool slash = !path.empty() && path.back() == '/';
@@ -329,6 +330,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
       }
       if (l.kind == Lookup::kMissing) {
         missing = true;
+        out.lexical = !last;
         miss_at = cur;
         miss_rest.assign(1, comp);
         miss_rest.insert(miss_rest.end(), rest.begin(), rest.end());

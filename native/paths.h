@@ -17,6 +17,7 @@ struct Canonical {
   std::string path;     // canonical absolute path
   std::string touched;  // first intermediate location under a prefix, if any
   bool missing = false; // a component did not exist on the host (the rest is lexical)
+  bool lexical = false; // ... and it was not the last: the path is not exactly what the kernel reaches
   // Set when the walk went through a mount (a view path shown from a host
   // directory, set_mounts): the path the kernel must be given instead, i.e.
   // the host path of what was resolved, followed by the unresolved rest as given.

@@ -281,7 +281,7 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
   }
   out.canonical = std::move(c.path);
   out.host = std::move(c.host);
-  out.missing = c.missing;
+  out.missing = c.lexical;
   out.module = match_prefix(out.canonical, nr);
   if (out.module < 0 && !c.touched.empty()) out.module = match_prefix(c.touched, nr);
 }

@@ -67,7 +67,7 @@ export interface CallPath {
    * the host path of what resolved, then the rest that did not, as given.
    */
   host?: string;
-  /** A component of the path does not exist (canonical is lexical from there). */
+  /** A component before the last does not exist (canonical is lexical from there: the call fails). */
   missing: boolean;
 }
 
