@@ -315,6 +315,23 @@ bool Tracer::native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev) {
   return set_regs(t.tid, t.regs);
 }
 
+// A stat-family call shown through the stat view: answered here, or run by the
+// kernel (its errors are exact) and shown at its exit. Always false (no JavaScript).
+bool Tracer::show_stat(Tracee& t, const SyscallRoute& route) {
+  int e = emulate_stat(t, route.stat_kind);
+  if (e > 0) return false;
+  if (e == 0) {
+    cont(t.tid);  // the kernel fails it as the monitor's own stat did: nothing to show
+    return false;
+  }
+  int buf_arg = route.stat_kind == kStatAt ? 2 : route.stat_kind == kStatx ? 4 : 1;
+  t.patch_kind = route.stat_kind;
+  t.patch_buf = arch::arg(t.regs, buf_arg);
+  t.await_exit = t.native_exit = true;
+  ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+  return false;
+}
+
 // A seccomp stop. Returns true when JavaScript must see it (ev filled, tracee parked).
 bool Tracer::on_seccomp(Tracee& t, Event& ev) {
   if (!get_regs(t.tid, t.regs)) return false;  // vanished (killed)
@@ -359,6 +376,8 @@ bool Tracer::on_seccomp(Tracee& t, Event& ev) {
   if (rewritten) {
     fast_resumes++;
     native_rewrites++;
+    // The stat view sees the host path now in the arguments.
+    if ((route.bits & kRouteStat) && stat_view.enabled && !stat_view.identity()) return show_stat(t, route);
     if (route.bits & kRouteCwd) {
       t.await_exit = t.native_exit = true;
       ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
@@ -369,22 +388,7 @@ bool Tracer::on_seccomp(Tracee& t, Event& ev) {
   }
   if (!matched) {
     fast_resumes++;
-    if ((route.bits & kRouteStat) && stat_view.enabled && !stat_view.identity()) {
-      int e = emulate_stat(t, route.stat_kind);
-      if (e > 0) return false;
-      if (e == 0) {
-        cont(t.tid);  // the kernel fails it as the monitor's own stat did: nothing to show
-        return false;
-      }
-      // Let the kernel run it (its errors are exact) and show the result at exit.
-      const arch::Regs& r = t.regs;
-      int buf_arg = route.stat_kind == kStatAt ? 2 : route.stat_kind == kStatx ? 4 : 1;
-      t.patch_kind = route.stat_kind;
-      t.patch_buf = arch::arg(r, buf_arg);
-      t.await_exit = t.native_exit = true;
-      ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
-      return false;
-    }
+    if ((route.bits & kRouteStat) && stat_view.enabled && !stat_view.identity()) return show_stat(t, route);
     if (route.bits & kRouteCwd) {
       // The cwd changes when the call completes: drop the cache again then.
       t.await_exit = t.native_exit = true;

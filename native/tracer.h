@@ -160,6 +160,7 @@ class Tracer {
   Tracee& get(pid_t tid);
   bool on_seccomp(Tracee& t, Event& ev);
   int emulate_stat(Tracee& t, uint8_t kind);
+  bool show_stat(Tracee& t, const SyscallRoute& route);
   void patch_stat(Tracee& t);
   void park(Tracee& t, Event& ev, Event::Type type);
   void resolve_path(Tracee& t, const PathSpec& s, PathResult& out);

@@ -218,14 +218,16 @@ function refuseReadonly(kind: Kind, flags: number, res: Where[]): Action | undef
     case 'query':
     case 'exec':
       return undefined;
-    case 'open':
-      if ((flags & O_ACCMODE) === 0 && !(flags & O_TRUNC)) {
-        if (!(flags & O_CREAT)) return undefined;
-        // O_CREAT of an existing file opens it; only a creation needs a write.
-        if (exists()) return flags & O_EXCL ? errno('EEXIST') : undefined;
-        return errno('EROFS');
+    case 'open': {
+      const writes = (flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0;
+      if (flags & O_CREAT) {
+        // A creation needs a write first (EROFS before EACCES); an existing file is opened.
+        if (!exists()) return errno('EROFS');
+        if (flags & O_EXCL) return errno('EEXIST');
       }
+      if (!writes) return undefined;
       return exists() ? errno('EROFS') : undefined; // ENOENT & co from the kernel
+    }
     case 'create':
       return exists() ? errno('EEXIST') : errno('EROFS');
     case 'attr':
