@@ -25,10 +25,11 @@ import {
   type Action, type Handler, type ModuleContext, type ModuleInstance, type SyscallCall, type SyscallName,
 } from '../module.js';
 import { Mirror } from './mirror.js';
+import { mountPoint } from './mountpoint.js';
 import type { FileSystem } from './types.js';
 
 export interface MountOptions {
-  /** The mount point: absolute, canonical. */
+  /** The mount point: an absolute path (need not exist on the host). */
   mount: string;
   /** Every change is refused with EROFS. */
   readonly?: boolean;
@@ -113,8 +114,8 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
     const m = mirror;
     ctx.onProcessExit((pid) => void m.exited(pid));
   }
-  ctx.showPath(hostRoot, opts.mount);
-  const mount = opts.mount;
+  const mount = mountPoint(opts.mount, 'mount');
+  ctx.showPath(hostRoot, mount);
   const under = (p: string) => p === mount || p.startsWith(mount + '/');
 
   /** The host path of an open fd of the calling thread, if it is in this mount. */
@@ -178,7 +179,7 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
   }
 
   const instance: ModuleInstance = {
-    paths: { prefixes: [opts.mount], other: handle, direct },
+    paths: { prefixes: [mount], other: handle, direct },
     syscalls: {},
     async close() {
       await mirror?.reconcile();
