@@ -138,8 +138,8 @@ export interface ModuleContext {
   showOwnership(ids: { realUid: number; realGid: number; fakeUid: number; fakeGid: number }): OwnershipView;
   /** The process (thread-group id) a thread of the view belongs to; undefined outside the view. */
   processOf(tid: number): number | undefined;
-  /** Called when a process of the view has exited (its last thread). */
-  onProcessExit(cb: (pid: number) => void): void;
+  /** Called when a process of the view has exited (its last thread); the view waits for a returned Promise. */
+  onProcessExit(cb: (pid: number) => Awaitable<void>): void;
   /**
    * A directory private to this module (mode 0700, on os.tmpdir()), created on
    * first use and removed with everything in it when the view ends.

@@ -58,13 +58,25 @@ export async function run(opts: RunOptions): Promise<number> {
   const modules: LoadedModule[] = [];
   let ownershipBy: string | undefined;
   const aliases = new PathAliases();
+  // Work a module starts outside a handler (at a process's exit): the loop
+  // must not block in native code while it is pending.
+  let router: Router | undefined;
+  const track = (r: unknown) => {
+    if (!(r instanceof Promise) || !router) return;
+    const rt = router;
+    rt.inFlight++;
+    r.catch((e) => say(errFd, `vview: ${(e as Error).message}`)).finally(() => {
+      rt.inFlight--;
+      rt.onSettled();
+    });
+  };
   const scratch = new Scratch();
   let settingUp = true;
   for (let i = 0; i < opts.config.modules.length; i++) {
     const entry = opts.config.modules[i];
     const ctx: ModuleContext = {
       name: entry.name,
-      onProcessExit: (cb) => procs.onProcessExit(cb),
+      onProcessExit: (cb) => procs.onProcessExit((pid) => track(cb(pid))),
       scratchDir: () => scratch.dir(`${i}-${entry.name}`),
       showPath: (host, view) => {
         if (!settingUp) throw new Error('showPath: call it in setup()');
@@ -104,7 +116,6 @@ export async function run(opts: RunOptions): Promise<number> {
 
   const trace: TraceSink | undefined =
     opts.traceFd === undefined ? undefined : { line: (t) => say(opts.traceFd!, t) };
-  let router: Router;
   try {
     router = new Router(n, modules, trace, (msg) => say(errFd, `vview: ${msg}`), ownershipBy !== undefined);
   } catch (e) {

@@ -42,6 +42,8 @@ export class Mirror {
   /** Process -> the inodes it opened for writing. */
   private readonly writers = new Map<number, Set<bigint>>();
   private readonly failed = new Set<string>();
+  /** Write-backs run one at a time, in the order the calls completed. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly fsys: FileSystem,
@@ -126,6 +128,12 @@ export class Mirror {
 
   // ---- during the view: the processes' changes into the file system ---------------
 
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(op);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
   /**
    * Runs a write-back, reporting (once per kind) instead of failing the
    * process's call. The kernel has already allowed the change: a file system
@@ -182,7 +190,11 @@ export class Mirror {
   }
 
   /** A new object the kernel made at rel: the same in the file system. */
-  async created(rel: string): Promise<void> {
+  created(rel: string): Promise<void> {
+    return this.serial(() => this.createdNow(rel));
+  }
+
+  private async createdNow(rel: string): Promise<void> {
     const st = this.lstat(rel);
     if (!st) return;
     const type = typeOf(st);
@@ -209,11 +221,19 @@ export class Mirror {
     this.known.set(st.ino, st.ctimeNs);
   }
 
-  async removed(rel: string, dir: boolean): Promise<void> {
+  removed(rel: string, dir: boolean): Promise<void> {
+    return this.serial(() => this.removedNow(rel, dir));
+  }
+
+  private async removedNow(rel: string, dir: boolean): Promise<void> {
     await this.apply(dir ? 'rmdir' : 'unlink', () => (dir ? this.fsys.rmdir(rel) : this.fsys.unlink(rel)), rel);
   }
 
-  async renamed(from: string, to: string, exchange: boolean): Promise<void> {
+  renamed(from: string, to: string, exchange: boolean): Promise<void> {
+    return this.serial(() => this.renamedNow(from, to, exchange));
+  }
+
+  private async renamedNow(from: string, to: string, exchange: boolean): Promise<void> {
     await this.apply('rename', async () => {
       if (!exchange) return this.fsys.rename(from, to);
       const tmp = `${path.posix.dirname(to)}/.vview-exchange-${process.pid}-${Date.now()}`;
@@ -223,7 +243,11 @@ export class Mirror {
     }, from);
   }
 
-  async linked(existing: string, rel: string): Promise<void> {
+  linked(existing: string, rel: string): Promise<void> {
+    return this.serial(() => this.linkedNow(existing, rel));
+  }
+
+  private async linkedNow(existing: string, rel: string): Promise<void> {
     await this.apply('link', async () => {
       if (!this.fsys.link) throw new Error('the file system has no hard links');
       await this.fsys.link(existing, rel);
@@ -231,7 +255,11 @@ export class Mirror {
   }
 
   /** chmod, chown, utimens, truncate at rel: copy what changed. */
-  async changed(rel: string): Promise<void> {
+  changed(rel: string): Promise<void> {
+    return this.serial(() => this.changedNow(rel));
+  }
+
+  private async changedNow(rel: string): Promise<void> {
     const st = this.lstat(rel);
     if (!st) return;
     await this.apply('attribute change', async () => {
@@ -252,7 +280,11 @@ export class Mirror {
   }
 
   /** A process exited: write back what it wrote. */
-  async exited(pid: number): Promise<void> {
+  exited(pid: number): Promise<void> {
+    return this.serial(() => this.exitedNow(pid));
+  }
+
+  private async exitedNow(pid: number): Promise<void> {
     const s = this.writers.get(pid);
     if (!s) return;
     this.writers.delete(pid);
@@ -261,7 +293,11 @@ export class Mirror {
   }
 
   /** fsync of a host file of the mirror. */
-  async fsync(host: string): Promise<void> {
+  fsync(host: string): Promise<void> {
+    return this.serial(() => this.fsyncNow(host));
+  }
+
+  private async fsyncNow(host: string): Promise<void> {
     let st: fs.BigIntStats;
     try {
       st = fs.lstatSync(host, { bigint: true });
@@ -271,7 +307,7 @@ export class Mirror {
     if (this.dirty.has(st.ino)) await this.syncInode(st.ino);
     else {
       const rel = host === this.hostRoot ? '/' : host.slice(this.hostRoot.length);
-      if (this.known.get(st.ino) !== st.ctimeNs) await this.changed(rel);
+      if (this.known.get(st.ino) !== st.ctimeNs) await this.changedNow(rel);
     }
     await this.apply('flush', () => this.fsys.flush?.());
   }
@@ -284,7 +320,7 @@ export class Mirror {
     if (!st || st.ino !== ino) return;
     this.dirty.delete(ino);
     if (this.known.get(ino) === st.ctimeNs) return;
-    await this.changed(rel);
+    await this.changedNow(rel);
   }
 
   private async copyOut(rel: string, st: fs.BigIntStats): Promise<void> {
@@ -315,7 +351,11 @@ export class Mirror {
   // ---- the end: everything -------------------------------------------------------
 
   /** Makes the file system equal to the scratch tree, entry by entry. */
-  async reconcile(): Promise<void> {
+  reconcile(): Promise<void> {
+    return this.serial(() => this.reconcileNow());
+  }
+
+  private async reconcileNow(): Promise<void> {
     await this.reconcileDir('/', new Map());
     this.dirty.clear();
     this.writers.clear();
@@ -368,12 +408,12 @@ export class Mirror {
     }
     const first = st.nlink > 1n && type !== 'dir' ? linked.get(st.ino) : undefined;
     if (first !== undefined) {
-      if (!a) await this.linked(first, rel);
+      if (!a) await this.linkedNow(first, rel);
       return false;
     }
     if (st.nlink > 1n && type !== 'dir') linked.set(st.ino, rel);
     if (!a) {
-      await this.created(rel);
+      await this.createdNow(rel);
     } else if (type === 'symlink') {
       const target = fs.readlinkSync(this.host(rel));
       if ((await this.fsys.readlink(rel)) !== target) {

@@ -112,7 +112,7 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
     mirror = new Mirror(fsys, hostRoot, (m) => ctx.warn(m));
     await mirror.materialize();
     const m = mirror;
-    ctx.onProcessExit((pid) => void m.exited(pid));
+    ctx.onProcessExit((pid) => m.exited(pid));
   }
   const mount = mountPoint(opts.mount, 'mount');
   ctx.showPath(hostRoot, mount);
