@@ -32,7 +32,6 @@ function typeOf(st: fs.BigIntStats): FileType {
   return 'blk';
 }
 
-const nsToSec = (ns: bigint) => Number(ns) / 1e9;
 
 export class Mirror {
   /** Host inode -> its ctime when the file system last agreed with it. */
@@ -118,10 +117,8 @@ export class Mirror {
 
   private setAttrs(host: string, a: FsAttr): void {
     if (a.type !== 'symlink') fs.chmodSync(host, a.perm & 0o7777);
-    const at = nsToSec(a.atimeNs);
-    const mt = nsToSec(a.mtimeNs);
-    if (a.type === 'symlink') fs.lutimesSync(host, at, mt);
-    else fs.utimesSync(host, at, mt);
+    const r = native().utimens(host, a.atimeNs, a.mtimeNs);
+    if (r < 0) throw new Error(`utimensat ${host}: errno ${-r}`);
     const st = fs.lstatSync(host, { bigint: true });
     this.known.set(st.ino, st.ctimeNs);
   }

@@ -161,7 +161,7 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
       if ((flags & O_TMPFILE) === O_TMPFILE && inside[0]) return errno('EOPNOTSUPP');
     }
     if (readonly && inside.some(Boolean)) {
-      const refused = refuseReadonly(kind, flags, res);
+      const refused = refuseReadonly(kind, flags, res, itself);
       if (refused) return refused;
     }
     const specs = SYSCALL_SPECS[call.name].paths ?? [];
@@ -221,10 +221,12 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
 }
 
 /** EROFS, or the error the kernel gives first on a read-only file system. */
-function refuseReadonly(kind: Kind, flags: number, res: Where[]): Action | undefined {
-  const r = res.find((x) => x?.in);
-  if (!r) return undefined;
+function refuseReadonly(kind: Kind, flags: number, res: Where[], itself: boolean[]): Action | undefined {
+  const i = res.findIndex((x) => x?.in);
+  if (i < 0) return undefined;
+  const r = res[i]!;
   const exists = () => {
+    if (itself[i]) return true; // an open fd: the object is there
     if (r.host === undefined) return false;
     try {
       fs.lstatSync(r.host);
