@@ -196,6 +196,9 @@ export class Mirror {
     if (!st) return;
     const type = typeOf(st);
     const perm = Number(st.mode & 0o7777n);
+    // Two processes created it at once (both saw it missing): the second is a change.
+    const there = await Promise.resolve(this.fsys.getattr(rel)).then((a) => a.type === type, () => false);
+    if (there) return this.changedNow(rel);
     await this.apply(`${type} creation`, async () => {
       switch (type) {
         case 'dir':
