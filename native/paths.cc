@@ -246,19 +246,41 @@ static void pop_component(std::string& cur) {
   cur.resize(k == 0 ? 1 : k);  // ".." of "/" is "/"
 }
 
+static bool below(const std::string& p, const std::string& prefix) {
+  if (p.size() < prefix.size() || p.compare(0, prefix.size(), prefix) != 0) return false;
+  return p.size() == prefix.size() || p[prefix.size()] == '/';
+}
+
+bool PathResolver::to_host(const std::string& view, std::string& out) const {
+  for (const auto& [v, h] : views_) {
+    if (!below(view, v)) continue;
+    out = h + view.substr(v.size());
+    return true;
+  }
+  return false;
+}
+
 int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
                                const std::string& path, bool follow_last, const Under& under,
-                               Canonical& out) {
+                               Canonical& out, bool from_mount) {
   out.touched.clear();
+  out.host.clear();
+  out.lexical = false;
   sync();
   std::string cur = path.size() && path[0] == '/' ? std::string("/") : base;
+  bool slash = !path.empty() && path.back() == '/';
   // A trailing slash (or "/." ) makes the last component a directory lookup,
   // which follows a symlink even under AT_SYMLINK_NOFOLLOW / O_NOFOLLOW.
-  if (!path.empty() && path.back() == '/') follow_last = true;
+  if (slash) follow_last = true;
   std::deque<std::string> rest;
   split_into(path, rest, false);
   int links = 0;
   bool missing = false;
+  // Through a mount: where the kernel must look instead (see Canonical::host).
+  bool mounted = from_mount && path.size() && path[0] != '/';
+  std::string miss_at;                 // the resolved location where a lookup first failed
+  std::deque<std::string> miss_rest;   // the components from there on, as given
+  std::string cur_host, next_host;
   while (!rest.empty()) {
     std::string comp = std::move(rest.front());
     rest.pop_front();
@@ -287,7 +309,13 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
     if (missing || (last && !follow_last)) {
       cur = std::move(next);
     } else {
-      Lookup l = lookup(cur, next);
+      // Below a mount the lookup is made in its host directory.
+      bool in_mount = !views_.empty() && to_host(next, next_host);
+      if (in_mount) {
+        mounted = true;
+        if (!to_host(cur, cur_host)) cur_host = cur;
+      }
+      Lookup l = in_mount ? lookup(cur_host, next_host) : lookup(cur, next);
       if (l.kind == Lookup::kSymlink) {
         if (++links > kMaxSymlinks) return -ELOOP;
         if (l.target.empty()) return -ENOENT;
@@ -296,14 +324,35 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
             l.target.find(":[") != std::string::npos)
           return -ENOENT;
         if (l.target[0] == '/') cur = "/";
+        if (last && l.target.back() == '/') slash = true;
         split_into(l.target, rest, true);
         continue;
       }
+      if (l.kind == Lookup::kMissing) {
+        missing = true;
+        out.lexical = !last;
+        miss_at = cur;
+        miss_rest.assign(1, comp);
+        miss_rest.insert(miss_rest.end(), rest.begin(), rest.end());
+      }
       cur = std::move(next);
-      if (l.kind == Lookup::kMissing) missing = true;
     }
   }
   if (cur.size() >= PATH_MAX) return -ENAMETOOLONG;
+  if (!mounted && !views_.empty()) mounted = to_host(missing ? miss_at : cur, cur_host);
+  if (mounted) {
+    // The kernel gets the host form: errors for what does not exist are its own.
+    std::string h;
+    const std::string& at = missing ? miss_at : cur;
+    if (!to_host(at, h)) h = at;
+    if (missing)
+      for (const std::string& r : miss_rest) {
+        if (h.size() != 1) h += '/';
+        h += r;
+      }
+    if (slash && h.size() != 1) h += '/';
+    out.host = std::move(h);
+  }
   out.path = std::move(cur);
   out.missing = missing;
   return 0;

@@ -38,6 +38,10 @@ export const enum ResumeKind {
 export interface NativePath {
   raw: string;
   canonical?: string;
+  /** Through a mount: the path the kernel must be given (host form). */
+  host?: string;
+  /** A component did not exist: the canonical path is lexical from there. */
+  missing?: boolean;
   module: number;
   error: number;
 }
@@ -85,12 +89,29 @@ export interface NativeRoute {
   bits: number;
   /** For RouteBits.Stat: how the call takes its path/fd and buffer (StatKind). */
   statKind?: number;
+  /** The call only reads metadata (see QUERY in router.ts). */
+  query?: boolean;
   paths?: NativePathSpec[];
   fds?: number[];
 }
 
+/**
+ * A module's path prefix. nrs: the syscalls it applies to (absent: all);
+ * direct: those native code does itself when the path goes through a mount
+ * (rewritten to its host form; the open family: read-only opens only).
+ */
+export interface NativePrefix {
+  path: string;
+  module: number;
+  nrs?: number[];
+  direct?: number[];
+}
+
 export interface Native {
-  configure(cfg: { routes: NativeRoute[]; prefixes: [string, number][] }): void;
+  /** aliases: [host directory, view path]: a cwd or dirfd below host is taken as the view path. */
+  configure(cfg: { routes: NativeRoute[]; prefixes: NativePrefix[]; aliases?: [string, string][] }): void;
+  /** mknod(2): 0 or -errno. */
+  mknod(path: string, mode: number, dev: number): number;
   claimInode(dev: bigint | number, ino: bigint | number, module: number): void;
   releaseInode(dev: bigint | number, ino: bigint | number): void;
   /** Turns on the stat view: files of the real ids appear owned by the fake ones. */
@@ -107,7 +128,7 @@ export interface Native {
   scratch(tid: number, len: number): number;
   rootStatus(): number;
   setPeek(on: boolean): void;
-  stats(): { stops: number; fastResumes: number; jsEvents: number; lookups: number; cacheHits: number; statsEmulated: number; statsPatched: number; seccompStops: Record<number, number> };
+  stats(): { stops: number; fastResumes: number; jsEvents: number; lookups: number; cacheHits: number; statsEmulated: number; statsPatched: number; nativeRewrites: number; seccompStops: Record<number, number> };
   forwardSignals(pid: number): void;
   startWaker(cb: () => void): void;
   armWaker(): void;
