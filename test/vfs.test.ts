@@ -618,6 +618,30 @@ if (KIND === 'memfs') {
     t.false(fs.existsSync('/scratch-init'), 'the mount point was created on the host');
   });
 
+  test('memfs: from: a host directory or a saved state to start from; the host directory is never written', async (t) => {
+    const seedParent = makeTempDir('seed-', { shared: true });
+    const seed = path.join(seedParent, 'seed');
+    fs.mkdirSync(path.join(seed, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(seed, 'a'), 'from the seed\n', { mode: 0o640 });
+    fs.writeFileSync(path.join(seed, 'sub/b'), 'b\n');
+    fs.symlinkSync('sub/b', path.join(seed, 'lb'));
+    fs.utimesSync(path.join(seed, 'a'), 1_111_111_111, 1_111_111_111);
+    giveToUser(seedParent);
+    const before = execFileSync('find', [seed, '-printf', '%p %y %m %s %T@\n']).toString();
+    // files are added after from; null is a directory.
+    const { file, dir } = vfsConfig(`mount: /scratch\nfrom: ${seed}\nfiles:\n  extra: "x\\n"\n  emptydir: null\npersist: ./state.json`);
+    const r1 = await runIn(t, file, 'cd /scratch && cat a sub/b lb extra && stat -c "%n %a %Y" a && stat -c "%n %F" emptydir && echo changed > a && rm sub/b && touch new');
+    t.is(r1.stdout, 'from the seed\nb\nb\nx\na 640 1111111111\nemptydir directory\n', describe(r1));
+    t.is(execFileSync('find', [seed, '-printf', '%p %y %m %s %T@\n']).toString(), before, 'the from directory was changed');
+    // The saved state is a valid from: a second config starts from it (and leaves it as it is).
+    const state = path.join(dir, 'state.json');
+    const saved = fs.readFileSync(state);
+    const { file: file2 } = vfsConfig(`mount: /other\nfrom: ${state}`);
+    const r2 = await runIn(t, file2, 'cd /other && cat a && ls -A . sub && echo more >> a');
+    t.is(r2.stdout, 'changed\n.:\na\nemptydir\nextra\nlb\nnew\nsub\n\nsub:\n', describe(r2));
+    t.true(fs.readFileSync(state).equals(saved), 'the from state file was changed');
+  });
+
   test('memfs: the mount point is a directory of its parent (stat, ls of the parent, test -d)', async (t) => {
     const parent = makeTempDir('mp-parent-', { shared: true });
     fs.writeFileSync(path.join(parent, 'real'), 'r');
@@ -701,7 +725,7 @@ if (KIND === 'memfs') {
     t.is(r2.status, n2.status);
   });
 
-  test('memfs: persist: a missing state file starts empty and is created; --mount CLI stays in memory', async (t) => {
+  test('memfs: persist: a missing state file starts empty and is created; --mount CLI stays in memory, or in :STATE', async (t) => {
     const { file, dir } = vfsConfig('mount: /scratch\npersist: sub/state.json');
     fs.mkdirSync(path.join(dir, 'sub'), { mode: 0o777 });
     giveToUser(dir);
@@ -715,6 +739,14 @@ if (KIND === 'memfs') {
     t.is(cli1.status, 0, describe(cli1));
     const cli2 = await vview(['run', '--mount', '/scratch=memfs', '--', 'sh', '-c', 'ls -A /scratch'], { t, env: baseEnv(), unprivileged: asUser });
     t.is(cli2.stdout, '', describe(cli2));
+    // --mount PATH=memfs:STATE keeps it (the file relative to the current directory).
+    const cwd = makeTempDir('cli-state-', { shared: true });
+    giveToUser(cwd);
+    const s1 = await vview(['run', '--mount', '/scratch=memfs:state.json', '--', 'sh', '-c', 'echo kept > /scratch/k'], { t, env: baseEnv(), unprivileged: asUser, cwd });
+    t.is(s1.status, 0, describe(s1));
+    t.true(fs.existsSync(path.join(cwd, 'state.json')));
+    const s2 = await vview(['run', '--mount', '/scratch=memfs:state.json', '--', 'cat', '/scratch/k'], { t, env: baseEnv(), unprivileged: asUser, cwd });
+    t.is(s2.stdout, 'kept\n', describe(s2));
   });
 
   test('memfs: data written by a process is in the store when it exits, on fsync, and at the end (persist)', async (t) => {
@@ -835,6 +867,8 @@ while True:
     t.regex(kind.stderr, /nosuchfs/, kind.stderr);
     const none = await refused(t, ['--mount', '/scratch']);
     t.regex(none.stderr, /--mount/, none.stderr);
+    const root = await refused(t, ['--mount', '/=memfs']);
+    t.regex(root.stderr, /\//, root.stderr);
   });
 
   test('memfs: a corrupt, foreign or unreadable persist file is refused with a clear error and left untouched', async (t) => {
