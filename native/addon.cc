@@ -4,6 +4,7 @@
 // JavaScript awaits an asynchronous module handler, and wakes the event loop.
 #include <napi.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 
 #include <atomic>
 #include <cerrno>
@@ -134,6 +135,27 @@ Napi::Value Mknod(const Napi::CallbackInfo& info) {
   mode_t mode = (mode_t)info[1].As<Napi::Number>().Uint32Value();
   dev_t dev = (dev_t)info[2].As<Napi::Number>().Int64Value();
   return Napi::Number::New(info.Env(), mknod(p.c_str(), mode, dev) == 0 ? 0 : -errno);
+}
+
+// utimens(path, atimeNs, mtimeNs) -> 0 or -errno; never follows a final
+// symlink. Node's utimes goes through a double of seconds and loses nanoseconds.
+Napi::Value Utimens(const Napi::CallbackInfo& info) {
+  std::string p = info[0].As<Napi::String>();
+  bool lossless = true;
+  int64_t a = info[1].As<Napi::BigInt>().Int64Value(&lossless);
+  int64_t m = info[2].As<Napi::BigInt>().Int64Value(&lossless);
+  auto ts = [](int64_t ns) {
+    struct timespec t;
+    t.tv_sec = ns / 1000000000;
+    t.tv_nsec = ns % 1000000000;
+    if (t.tv_nsec < 0) {
+      t.tv_nsec += 1000000000;
+      t.tv_sec -= 1;
+    }
+    return t;
+  };
+  struct timespec times[2] = {ts(a), ts(m)};
+  return Napi::Number::New(info.Env(), utimensat(AT_FDCWD, p.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -errno);
 }
 
 Napi::Value ClaimInode(const Napi::CallbackInfo& info) {
@@ -477,6 +499,7 @@ Napi::Value StopWaker(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("configure", Napi::Function::New(env, Configure));
   exports.Set("mknod", Napi::Function::New(env, Mknod));
+  exports.Set("utimens", Napi::Function::New(env, Utimens));
   exports.Set("claimInode", Napi::Function::New(env, ClaimInode));
   exports.Set("releaseInode", Napi::Function::New(env, ReleaseInode));
   exports.Set("statView", Napi::Function::New(env, StatViewConfigure));

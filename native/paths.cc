@@ -276,6 +276,10 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
   split_into(path, rest, false);
   int links = 0;
   bool missing = false;
+  // A last component "." or "..": the kernel treats it specially (rmdir(".")
+  // is EINVAL, rename of ".." EBUSY); the host form keeps it.
+  std::string dot_last = !rest.empty() && (rest.back() == "." || rest.back() == "..") ? rest.back() : "";
+  std::string dot_from;  // for "..": the directory it was taken from
   // Through a mount: where the kernel must look instead (see Canonical::host).
   bool mounted = from_mount && path.size() && path[0] != '/';
   std::string miss_at;                 // the resolved location where a lookup first failed
@@ -287,6 +291,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
     bool last = rest.empty();
     if (comp == ".") continue;
     if (comp == "..") {
+      if (last) dot_from = cur;
       pop_component(cur);
       continue;
     }
@@ -350,7 +355,16 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
         if (h.size() != 1) h += '/';
         h += r;
       }
-    if (slash && h.size() != 1) h += '/';
+    if (!missing && dot_last == ".") h += h.size() == 1 ? "." : "/.";
+    // "x/..": from x's host directory, unless x is a mount point (its parent
+    // in the view is not its host directory's).
+    std::string from_host;
+    if (!missing && dot_last == ".." && to_host(dot_from, from_host)) {
+      bool mount_point = false;
+      for (const auto& [v, hd] : views_) mount_point |= v == dot_from;
+      if (!mount_point) h = from_host + "/..";
+    }
+    if (slash && h.size() != 1 && h.back() != '/') h += '/';
     out.host = std::move(h);
   }
   out.path = std::move(cur);

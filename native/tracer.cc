@@ -265,8 +265,9 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
     case kOpenHow: {
       struct open_how how;
       memset(&how, 0, sizeof how);
-      if (read_mem(t.tid, arch::arg(r, s.flags), &how, sizeof how) == 0) out.open_flags = how.flags;
-      else out.open_flags = ~0ull;  // unreadable: never done natively
+      // RESOLVE_* flags, or an unreadable open_how: never done natively.
+      if (read_mem(t.tid, arch::arg(r, s.flags), &how, sizeof how) == 0 && how.resolve == 0) out.open_flags = how.flags;
+      else out.open_flags = ~0ull;
       follow = !(how.flags & O_NOFOLLOW) && !((how.flags & O_CREAT) && (how.flags & O_EXCL));
       break;
     }
@@ -284,6 +285,10 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
   out.missing = c.lexical;
   out.module = match_prefix(out.canonical, nr);
   if (out.module < 0 && !c.touched.empty()) out.module = match_prefix(c.touched, nr);
+  // Relative to a directory inside a mount but leading out of it ("..",
+  // a symlink out): the kernel would start from the host directory, so the
+  // mount's module rewrites it.
+  if (out.module < 0 && from_mount && !out.host.empty()) out.module = match_prefix(base, nr);
 }
 
 // A call whose paths went through mounts whose modules let native code do it
@@ -295,9 +300,14 @@ bool Tracer::native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev) {
   for (size_t i = 0; i < ev.paths.size(); i++) {
     const PathResult& p = ev.paths[i];
     if (p.module < 0) continue;
-    const PrefixEntry* x = p.error || p.canonical.empty() ? nullptr : prefix_of(p.canonical, nr);
-    if (!x || x->module != p.module || !has_nr(x->direct, nr) || p.host.empty()) return false;
+    if (p.error || p.host.empty()) return false;
+    const PrefixEntry* x = nullptr;
+    for (const PrefixEntry& e : prefixes_)
+      if (e.module == p.module && e.nrs.empty()) x = &e;
+    if (!x || !has_nr(x->direct, nr)) return false;
     const PathSpec& s = route.paths[i];
+    // The mount point itself, as a name (rmdir, rename, unlink of it: EBUSY).
+    if (p.canonical == x->path && s.last == kNoFollow && !s.follow.set(t.regs)) return false;
     if (s.last == kOpen || s.last == kOpenHow) {
       if ((p.open_flags & (O_ACCMODE | O_CREAT | O_TRUNC | __O_TMPFILE)) != 0) return false;
     }

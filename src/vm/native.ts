@@ -110,6 +110,8 @@ export interface NativePrefix {
 export interface Native {
   /** aliases: [host directory, view path]: a cwd or dirfd below host is taken as the view path. */
   configure(cfg: { routes: NativeRoute[]; prefixes: NativePrefix[]; aliases?: [string, string][] }): void;
+  /** utimensat(2) with nanoseconds, not following a final symlink: 0 or -errno. */
+  utimens(path: string, atimeNs: bigint, mtimeNs: bigint): number;
   /** mknod(2): 0 or -errno. */
   mknod(path: string, mode: number, dev: number): number;
   claimInode(dev: bigint | number, ino: bigint | number, module: number): void;

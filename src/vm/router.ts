@@ -103,7 +103,7 @@ export class Router {
     for (const a of mounts)
       for (const b of mounts)
         if (a.module !== b.module && (b.path === a.path || b.path.startsWith(a.path === '/' ? '/' : a.path + '/')))
-          throw new Error(`overlapping mounts: ${a.path} (module ${modules[a.module].name}) and ${b.path} (module ${modules[b.module].name})`);
+          throw new Error(`overlapping mounts: modules[${a.module}] (${modules[a.module].name}) at ${a.path} and modules[${b.module}] (${modules[b.module].name}) at ${b.path}`);
     // Under a mount, calls that would change what paths mean (mount, chroot) or
     // reach files without a path syscall (io_uring) are refused.
     if (this.mounts) {

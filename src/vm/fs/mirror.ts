@@ -32,7 +32,6 @@ function typeOf(st: fs.BigIntStats): FileType {
   return 'blk';
 }
 
-const nsToSec = (ns: bigint) => Number(ns) / 1e9;
 
 export class Mirror {
   /** Host inode -> its ctime when the file system last agreed with it. */
@@ -118,10 +117,8 @@ export class Mirror {
 
   private setAttrs(host: string, a: FsAttr): void {
     if (a.type !== 'symlink') fs.chmodSync(host, a.perm & 0o7777);
-    const at = nsToSec(a.atimeNs);
-    const mt = nsToSec(a.mtimeNs);
-    if (a.type === 'symlink') fs.lutimesSync(host, at, mt);
-    else fs.utimesSync(host, at, mt);
+    const r = native().utimens(host, a.atimeNs, a.mtimeNs);
+    if (r < 0) throw new Error(`utimensat ${host}: errno ${-r}`);
     const st = fs.lstatSync(host, { bigint: true });
     this.known.set(st.ino, st.ctimeNs);
   }
@@ -263,10 +260,22 @@ export class Mirror {
     const st = this.lstat(rel);
     if (!st) return;
     await this.apply('attribute change', async () => {
-      if (st.isFile() && this.known.get(st.ino) !== st.ctimeNs) await this.copyOut(rel, st);
+      if (st.isFile() && (await this.contentChanged(rel, st))) await this.copyOut(rel, st);
       await this.attrs(rel, st);
     }, rel);
     this.known.set(st.ino, st.ctimeNs);
+    this.dirty.delete(st.ino);
+  }
+
+  /** Opened for writing since the last write-back, or another size or mtime than the store's. */
+  private async contentChanged(rel: string, st: fs.BigIntStats): Promise<boolean> {
+    if (this.dirty.has(st.ino)) return true;
+    try {
+      const a = await this.fsys.getattr(rel);
+      return a.size !== Number(st.size) || a.mtimeNs !== st.mtimeNs;
+    } catch {
+      return true;
+    }
   }
 
   /** A process opened rel for writing: its content is written back when it exits. */
@@ -318,13 +327,11 @@ export class Mirror {
     const st = this.lstat(rel);
     // Renamed or removed since: the end of the view compares everything.
     if (!st || st.ino !== ino) return;
-    this.dirty.delete(ino);
-    if (this.known.get(ino) === st.ctimeNs) return;
     await this.changedNow(rel);
   }
 
   private async copyOut(rel: string, st: fs.BigIntStats): Promise<void> {
-    const fd = fs.openSync(this.host(rel), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const fd = openNoAtime(this.host(rel));
     try {
       const size = Number(st.size);
       await this.fsys.truncate(rel, 0);
@@ -420,10 +427,11 @@ export class Mirror {
         await this.fsys.unlink(rel);
         await this.fsys.symlink(target, rel);
       }
-    } else if (this.known.get(st.ino) !== st.ctimeNs || (type === 'file' && a.size !== Number(st.size))) {
-      if (type === 'file') await this.copyOut(rel, st);
+    } else if (this.known.get(st.ino) !== st.ctimeNs || (type === 'file' && (await this.contentChanged(rel, st)))) {
+      if (type === 'file' && (await this.contentChanged(rel, st))) await this.copyOut(rel, st);
       await this.attrs(rel, st);
       this.known.set(st.ino, st.ctimeNs);
+      this.dirty.delete(st.ino);
     }
     return type === 'dir';
   }
@@ -434,6 +442,35 @@ export class Mirror {
       for (const name of await this.fsys.readdir(rel)) await this.removeTree(`${rel}/${name}`);
       await this.fsys.rmdir(rel);
     } else await this.fsys.unlink(rel);
+  }
+}
+
+/**
+ * Opens for reading without touching the file's atime (a process of the view
+ * sees it). A file its owner made unreadable (chmod 000) is opened through a
+ * moment of u+r: the monitor is that owner.
+ */
+function openNoAtime(p: string): number {
+  const flags = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
+  const open = () => {
+    try {
+      return fs.openSync(p, flags | fs.constants.O_NOATIME);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EPERM') throw e;
+      return fs.openSync(p, flags); // not the owner: the kernel refuses O_NOATIME
+    }
+  };
+  try {
+    return open();
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'EACCES') throw e;
+    const mode = fs.lstatSync(p).mode & 0o7777;
+    fs.chmodSync(p, mode | 0o400);
+    try {
+      return open();
+    } finally {
+      fs.chmodSync(p, mode);
+    }
   }
 }
 

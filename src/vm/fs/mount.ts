@@ -81,6 +81,11 @@ function openFlagsOf(call: SyscallCall): number {
   }
 }
 
+/** openat2's open_how.resolve. */
+function resolveFlags(call: SyscallCall): bigint {
+  return call.mem.read(call.ptr(2) + 16, 8).readBigUInt64LE(0);
+}
+
 function flagSet(call: SyscallCall, f: { arg: number; bit: number } | undefined): boolean {
   return !!f && (call.ulong(f.arg) & BigInt(f.bit)) !== 0n;
 }
@@ -142,6 +147,11 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
     // The fd itself (AT_EMPTY_PATH, utimensat's NULL): a kernel object; no path to rewrite.
     const itself = call.paths.map((p) => p.raw === '');
 
+    // The mount point itself cannot be removed or renamed, nor replaced.
+    if ((kind === 'remove' || kind === 'rename') && res.some((r) => r?.in && r.rel === '/')) {
+      const unlink = call.name === 'unlink' || (call.name === 'unlinkat' && (call.int(2) & AT_REMOVEDIR) === 0);
+      return errno(unlink ? 'EISDIR' : 'EBUSY');
+    }
     // One name here and one elsewhere (outside, or in another mount): two file
     // systems in the kernel's eyes.
     if ((kind === 'rename' || kind === 'link') && inside[0] !== inside[1]) return errno('EXDEV');
@@ -151,7 +161,7 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
       if ((flags & O_TMPFILE) === O_TMPFILE && inside[0]) return errno('EOPNOTSUPP');
     }
     if (readonly && inside.some(Boolean)) {
-      const refused = refuseReadonly(kind, flags, res);
+      const refused = refuseReadonly(kind, flags, res, itself);
       if (refused) return refused;
     }
     const specs = SYSCALL_SPECS[call.name].paths ?? [];
@@ -159,6 +169,14 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
     res.forEach((r, i) => {
       if (r?.host !== undefined && !itself[i]) args[specs[i].arg] = r.host;
     });
+    if (call.name === 'openat2' && res[0] && resolveFlags(call) !== 0n) {
+      // RESOLVE_*: the kernel must do the walk itself. Relative to a dirfd or
+      // cwd (a host directory) it does as given; an absolute path is moved
+      // to the host directory as written (like a real bind mount).
+      const raw = call.paths[0].raw;
+      delete args[specs[0].arg];
+      if (raw === mount || raw.startsWith(mount + '/')) args[specs[0].arg] = hostRoot + raw.slice(mount.length);
+    }
     if (kind === 'exec' && inside[0] && !itself[0] && res[0]?.host !== undefined) {
       const script = scriptExec(call, res[0].host, mount, hostRoot);
       if (script) return script;
@@ -203,10 +221,12 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
 }
 
 /** EROFS, or the error the kernel gives first on a read-only file system. */
-function refuseReadonly(kind: Kind, flags: number, res: Where[]): Action | undefined {
-  const r = res.find((x) => x?.in);
-  if (!r) return undefined;
+function refuseReadonly(kind: Kind, flags: number, res: Where[], itself: boolean[]): Action | undefined {
+  const i = res.findIndex((x) => x?.in);
+  if (i < 0) return undefined;
+  const r = res[i]!;
   const exists = () => {
+    if (itself[i]) return true; // an open fd: the object is there
     if (r.host === undefined) return false;
     try {
       fs.lstatSync(r.host);
