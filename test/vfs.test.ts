@@ -642,14 +642,24 @@ if (KIND === 'memfs') {
     t.true(fs.readFileSync(state).equals(saved), 'the from state file was changed');
   });
 
-  test('memfs: the mount point is a directory of its parent (stat, ls of the parent, test -d)', async (t) => {
+  test('memfs: the mount point is a directory (stat, test -d, cd) and is not created on the host', async (t) => {
     const parent = makeTempDir('mp-parent-', { shared: true });
     fs.writeFileSync(path.join(parent, 'real'), 'r');
-    const r = await vview(['run', '--mount', `${parent}/virt=memfs`, '--', 'sh', '-c', `cd ${parent} && test -d virt && echo is-dir; ls; stat -c "%n %F" virt; ls -d */`], {
+    const r = await vview(['run', '--mount', `${parent}/virt=memfs`, '--', 'sh', '-c', `cd ${parent} && test -d virt && echo is-dir; stat -c "%n %F" virt; cd virt && pwd -P`], {
       t, env: baseEnv(), unprivileged: asUser,
     });
-    t.is(r.stdout, 'is-dir\nreal\nvirt\nvirt directory\nvirt/\n', describe(r));
+    t.is(r.stdout, `is-dir\nvirt directory\n${parent}/virt\n`, describe(r));
     t.false(fs.existsSync(path.join(parent, 'virt')), 'the mount point was created on the host');
+  });
+
+  test('memfs: the mount point is listed in its parent directory (ls, ls -d */)', async (t) => {
+    const parent = makeTempDir('mp-list-', { shared: true });
+    fs.writeFileSync(path.join(parent, 'real'), 'r');
+    const r = await vview(['run', '--mount', `${parent}/virt=memfs`, '--', 'sh', '-c', `cd ${parent} && ls && ls -d */`], {
+      t, env: baseEnv(), unprivileged: asUser,
+    });
+    // As with a real mount point, which is always a directory of its parent.
+    t.is(r.stdout, 'real\nvirt\nvirt/\n', describe(r));
   });
 
   test('memfs: a mount over an existing host directory hides its content', async (t) => {
