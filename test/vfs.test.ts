@@ -266,6 +266,7 @@ test(`${KIND}: cp -a into, inside and out of the mount keeps modes, links and na
       'for d in t1 t2 "$OUT/back" t3; do echo "== $d"; (cd "$d" && L . && S . && find . -printf "%p %T@\\n" | LC_ALL=C sort); done',
       'cp -r t1 plain && L plain | head -20',
       'cp --reflink=auto --sparse=always t1/big.bin sparse.bin && cmp sparse.bin t1/big.bin && echo sparse-copy-ok',
+      'yes 0123456789abcdef | head -c 20000000 > large && cp large large2 && cat large2 | sha256sum && sha256sum < large && ls -l large2 | awk "{print \\$5}"',
     ].join('\n'),
     { expect: [/^sparse-copy-ok$/m, /^== t3$/m] },
   );
@@ -387,6 +388,18 @@ test(`${KIND}: ln -s chains, directory links, links leaving and entering the mou
       'cd de && pwd && pwd -P && cd -P ../de && pwd',
     ].join('\n'),
     { expect: [/^via-outside$/m, /^created$/m] },
+  );
+});
+
+test(`${KIND}: concurrent writers: O_APPEND from two processes, a reader following a growing file`, async (t) => {
+  await compare(
+    t,
+    [
+      'i=0; (while [ $i -lt 1000 ]; do i=$((i+1)); echo "a$i" >> log; done) & j=0; (while [ $j -lt 1000 ]; do j=$((j+1)); echo "b$j" >> log; done) & wait',
+      'wc -l < log && LC_ALL=C sort log | sha256sum && grep -c "^a" log && grep -c "^b" log',
+      'python3 - <<\'EOF\'\nimport os, subprocess\nw = open("grow", "w")\nr = subprocess.Popen(["sh", "-c", "while [ ! -s done ]; do sleep 0.01; done; cat grow"], stdout=subprocess.PIPE, text=True)\nfor i in range(200):\n    w.write("line %d\\n" % i); w.flush()\nopen("done", "w").write("1")\nout = r.communicate()[0]\nprint(len(out.splitlines()), out.splitlines()[-1])\nEOF',
+    ].join('\n'),
+    { expect: [/^2000$/m, /^200 line 199$/m], hostCheck: 'names' },
   );
 });
 
@@ -571,6 +584,8 @@ test(`${KIND}: execve of binaries and #! scripts in the mount; $0 and /proc/self
       'printf \'#!/usr/bin/env python3\\nimport sys, os\\nprint("py", sys.argv[0], os.path.basename(__file__))\\n\' > bin/p.py && chmod +x bin/p.py && bin/p.py && "$W/work/bin/p.py"',
       'cp /bin/readlink bin/rl && bin/rl /proc/self/exe && "$W/work/bin/rl" /proc/self/exe && (cd bin && ./rl -f /proc/self/exe)',
       'printf \'#!%s\\n\' "$W/work/bin/rl" > bin/rlscript && chmod +x bin/rlscript && bin/rlscript /proc/self/exe',
+      // fexecve (execveat with AT_EMPTY_PATH) of a virtual binary.
+      'python3 -c \'import os; fd = os.open("bin/rl", os.O_RDONLY); os.execve(fd, ["rl", "/proc/self/exe"], {})\'',
       `cp "${staticBin}" bin/static && bin/static x | head -3`,
       'printf "not executable\\n" > bin/noexec && bin/noexec; echo "rc=$?"',
       'bin; echo "rc=$?"',
@@ -777,10 +792,11 @@ if (KIND === 'memfs') {
     t.true(fs.existsSync(path.join(dir, 'state.json')));
   });
 
-  test('memfs: SIGTERM to vview during heavy writes: vview exits, nothing already written is lost', async (t) => {
-    const { file } = vfsConfig('mount: /scratch\npersist: ./state.json');
-    // A writer that reports on stdout after each completed write, files and one growing file.
-    const writer = String.raw`
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    test(`memfs: ${signal} to vview during heavy writes: vview exits, nothing already written is lost`, async (t) => {
+      const { file } = vfsConfig('mount: /scratch\npersist: ./state.json');
+      // A writer that reports on stdout after each completed write, files and one growing file.
+      const writer = String.raw`
 import os, sys
 os.chdir('/scratch')
 big = open('big', 'wb', buffering=0)
@@ -793,22 +809,23 @@ while True:
     with open('log', 'a') as f: f.write('line %d\n' % i)
     print(i, flush=True)
 `;
-    const run = startVview(['run', '--config', file, '--', 'python3', '-c', writer], { t, env: baseEnv(), unprivileged: asUser, timeout: 60_000 });
-    await run.waitForStdout(/^300$/m, 40_000);
-    run.kill('SIGTERM');
-    const res = await run.result;
-    t.false(res.timedOut, 'vview did not exit after SIGTERM');
-    t.deepEqual(res.leftovers, [], 'processes of the view survived');
-    const reported = Math.max(...res.stdout.trim().split('\n').map(Number).filter(Number.isFinite));
-    t.true(reported >= 300, res.stdout.slice(-200));
-    const check = await runIn(t, file, [
-      'cd /scratch',
-      `n=${reported}; i=1; missing=0; while [ $i -le $n ]; do f=$(printf "f%05d" $i); [ "$(cat $f 2>/dev/null)" = "content $i" ] || missing=$((missing+1)); i=$((i+1)); done; echo "missing $missing"`,
-      `head -n ${reported} log | awk '{ if ($2 != NR) bad++ } END { print "log bad", bad+0, "lines", NR }'`,
-      'python3 -c "import sys; d = open(\'big\', \'rb\').read(); b = bytes(range(256)) * 16; n = len(d) // len(b); print(\'big whole blocks ok\', d[:n*len(b)] == b * n, \'blocks\', n >= int(sys.argv[1]))" ' + reported,
-    ].join('\n'), { timeout: 60_000 });
-    t.is(check.stdout, `missing 0\nlog bad 0 lines ${reported}\nbig whole blocks ok True blocks True\n`, describe(check));
-  });
+      const run = startVview(['run', '--config', file, '--', 'python3', '-c', writer], { t, env: baseEnv(), unprivileged: asUser, timeout: 60_000 });
+      await run.waitForStdout(/^300$/m, 40_000);
+      run.kill(signal);
+      const res = await run.result;
+      t.false(res.timedOut, `vview did not exit after ${signal}`);
+      t.deepEqual(res.leftovers, [], 'processes of the view survived');
+      const reported = Math.max(...res.stdout.trim().split('\n').map(Number).filter(Number.isFinite));
+      t.true(reported >= 300, res.stdout.slice(-200));
+      const check = await runIn(t, file, [
+        'cd /scratch',
+        `n=${reported}; i=1; missing=0; while [ $i -le $n ]; do f=$(printf "f%05d" $i); [ "$(cat $f 2>/dev/null)" = "content $i" ] || missing=$((missing+1)); i=$((i+1)); done; echo "missing $missing"`,
+        `head -n ${reported} log | awk '{ if ($2 != NR) bad++ } END { print "log bad", bad+0, "lines", NR }'`,
+        'python3 -c "import sys; d = open(\'big\', \'rb\').read(); b = bytes(range(256)) * 16; n = len(d) // len(b); print(\'big whole blocks ok\', d[:n*len(b)] == b * n, \'blocks\', n >= int(sys.argv[1]))" ' + reported,
+      ].join('\n'), { timeout: 60_000 });
+      t.is(check.stdout, `missing 0\nlog bad 0 lines ${reported}\nbig whole blocks ok True blocks True\n`, describe(check));
+    });
+  }
 
   // ---- config and command-line errors ----
 
