@@ -84,6 +84,7 @@ const GROUPS: { group: string; what: string }[] = [
   { group: 'stat', what: 'stat/lstat/fstat/newfstatat(AT_EMPTY_PATH)/statx on paths and fds agree' },
   { group: 'dirops', what: 'mkdir(at), mknod(at) fifo, unlink(at), rmdir, rename(at/at2: NOREPLACE, EXCHANGE), link(at), symlink(at), readlink(at), getdents64' },
   { group: 'attr', what: 'chmod/fchmod(at)/fchmodat2, chown family, truncate/ftruncate, utimensat/futimens/utimes, access/faccessat/faccessat2, statfs' },
+  { group: 'xattr', what: 'user.* extended attributes: set/get/list/remove through paths, fds and symlinks' },
   { group: 'cwd', what: 'chdir/fchdir + getcwd and /proc/self/cwd, /proc/self/fd/N, .. at the mount point' },
   { group: 'share', what: 'fork, SCM_RIGHTS, mmap shared, fcntl/OFD/flock locks, sendfile, copy_file_range, unlink while open' },
 ];

@@ -398,8 +398,11 @@ test(`${KIND}: concurrent writers: O_APPEND from two processes, a reader followi
       'i=0; (while [ $i -lt 1000 ]; do i=$((i+1)); echo "a$i" >> log; done) & j=0; (while [ $j -lt 1000 ]; do j=$((j+1)); echo "b$j" >> log; done) & wait',
       'wc -l < log && LC_ALL=C sort log | sha256sum && grep -c "^a" log && grep -c "^b" log',
       'python3 - <<\'EOF\'\nimport os, subprocess\nw = open("grow", "w")\nr = subprocess.Popen(["sh", "-c", "while [ ! -s done ]; do sleep 0.01; done; cat grow"], stdout=subprocess.PIPE, text=True)\nfor i in range(200):\n    w.write("line %d\\n" % i); w.flush()\nopen("done", "w").write("1")\nout = r.communicate()[0]\nprint(len(out.splitlines()), out.splitlines()[-1])\nEOF',
+      // A fifo in the mount between two processes; tail -f (inotify) following a file another process appends to.
+      'mkfifo p && (echo through-fifo > p &) && cat p',
+      'echo first > followed && (sleep 0.5; echo appended-later >> followed) & timeout 3 tail -f followed; echo "tail: $?"',
     ].join('\n'),
-    { expect: [/^2000$/m, /^200 line 199$/m], hostCheck: 'names' },
+    { expect: [/^2000$/m, /^200 line 199$/m, /^through-fifo$/m, /^appended-later$/m], hostCheck: 'names' },
   );
 });
 
@@ -590,6 +593,8 @@ test(`${KIND}: execve of binaries and #! scripts in the mount; $0 and /proc/self
       'printf "not executable\\n" > bin/noexec && bin/noexec; echo "rc=$?"',
       'bin; echo "rc=$?"',
       'printf "#!/nonexistent/interp\\n" > bin/bad && chmod +x bin/bad && bin/bad; echo "rc=$?"',
+      // A running binary of the mount cannot be written to.
+      'cp /bin/sleep bin/sl && (bin/sl 3 &) && sleep 0.5 && { echo x > bin/sl; echo "write to a running binary: $?"; }',
       'cp bin/myecho "$OUT/realecho" && cd bin && "$OUT/realecho" from-real-dir && exec ./myecho exec-replaced-the-shell',
     ].join('\n'),
     { hostCheck: 'names', expect: [/exec-replaced-the-shell/] },
@@ -748,6 +753,14 @@ if (KIND === 'memfs') {
     const n2 = await native(['sh', '-c', check.replace('cd /scratch', `cd ${nd}`)], { t, env: baseEnv(), unprivileged: asUser });
     t.is(r2.stdout, n2.stdout, describe(r2));
     t.is(r2.status, n2.status);
+  });
+
+  test('memfs: persist keeps user.* extended attributes (cp -a, tar --xattrs and rsync -X carry them)', async (t) => {
+    const { file } = vfsConfig('mount: /scratch\npersist: ./state.json');
+    const r1 = await runIn(t, file, 'python3 -c \'import os; open("/scratch/f", "w").write("x"); os.setxattr("/scratch/f", "user.k", b"value"); os.mkdir("/scratch/d"); os.setxattr("/scratch/d", "user.dir", b"dv"); print(os.getxattr("/scratch/f", "user.k"))\'');
+    t.is(r1.stdout, "b'value'\n", describe(r1));
+    const r2 = await runIn(t, file, 'python3 -c \'import os; print(os.listxattr("/scratch/f"), os.getxattr("/scratch/d", "user.dir"))\'');
+    t.is(r2.stdout, "['user.k'] b'dv'\n", describe(r2));
   });
 
   test('memfs: persist: a missing state file starts empty and is created; --mount CLI stays in memory, or in :STATE', async (t) => {
