@@ -62,6 +62,9 @@ const KINDS: Partial<Record<SyscallName, Kind>> = {
   execve: 'exec', execveat: 'exec',
 };
 
+const W_OK = 2;
+const ACCESS = new Set<SyscallName>(['access', 'faccessat', 'faccessat2']);
+
 /** Calls on an fd that change a file: a read-only bind refuses them when the fd is its own. */
 const FD_CHANGES: SyscallName[] = ['fchmod', 'fchown', 'fsetxattr', 'fremovexattr', 'ftruncate', 'fallocate'];
 
@@ -161,7 +164,8 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
       if ((flags & O_TMPFILE) === O_TMPFILE && inside[0]) return errno('EOPNOTSUPP');
     }
     if (readonly && inside.some(Boolean)) {
-      const refused = refuseReadonly(kind, flags, res, itself);
+      const mode = !ACCESS.has(call.name) ? 0 : call.name === 'access' ? call.int(1) : call.int(2);
+      const refused = refuseReadonly(kind, flags, res, itself, mode);
       if (refused) return refused;
     }
     const specs = SYSCALL_SPECS[call.name].paths ?? [];
@@ -192,6 +196,8 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
   for (const [name, spec] of Object.entries(SYSCALL_SPECS) as [SyscallName, (typeof SYSCALL_SPECS)[SyscallName]][]) {
     if (!spec.paths?.length || spec.refuse) continue;
     const kind = KINDS[name] ?? 'query';
+    // access(W_OK) on a read-only mount is EROFS: the handler answers it.
+    if (readonly && ACCESS.has(name)) continue;
     if (kind === 'query' || (kind === 'open' && name !== 'creat')) direct.push(name);
     else if (!mirror && !readonly && (kind === 'create' || kind === 'remove' || kind === 'attr')) direct.push(name);
   }
@@ -213,6 +219,8 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
     instance.syscalls!.fsync = sync;
     instance.syscalls!.fdatasync = sync;
   }
+  const glue = mountPointEntry(mount, hostRoot, ctx);
+  if (glue) instance.fds = { handlers: { getdents64: glue } };
   if (readonly) {
     for (const name of FD_CHANGES)
       instance.syscalls![name] = (call) => (fdHost(call.tid, call.int(0)) ? errno('EROFS') : undefined);
@@ -220,8 +228,64 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
   return instance;
 }
 
+/**
+ * A mount point the host does not have is still an entry of its parent
+ * directory in the view: getdents64 on the parent (routed by its inode) adds
+ * it once the kernel's listing has ended, and again after a rewind.
+ */
+function mountPointEntry(mount: string, hostRoot: string, ctx: ModuleContext): Handler | undefined {
+  const parent = path.posix.dirname(mount);
+  const name = path.posix.basename(mount);
+  let pst: fs.BigIntStats;
+  try {
+    fs.lstatSync(mount);
+    return undefined; // listed by the kernel
+  } catch {
+    /* not on the host */
+  }
+  try {
+    pst = fs.statSync(parent, { bigint: true });
+  } catch {
+    return undefined; // no parent on the host either: nothing lists it
+  }
+  ctx.claimInode(pst.dev, pst.ino);
+  const ino = fs.statSync(hostRoot, { bigint: true }).ino;
+  const added = new Set<string>(); // "pid:fd" whose listing got the entry since its last rewind
+  ctx.onProcessExit((pid) => {
+    for (const k of added) if (k.startsWith(`${pid}:`)) added.delete(k);
+  });
+  return (call) => {
+    const fd = call.int(0);
+    const key = `${call.pid}:${fd}`;
+    let pos = -1;
+    try {
+      pos = Number(/^pos:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${call.tid}/fdinfo/${fd}`, 'utf8'))?.[1] ?? -1);
+    } catch {
+      return undefined; // EBADF from the kernel
+    }
+    if (pos === 0) added.delete(key);
+    const buf = call.ptr(1);
+    const size = Number(call.ulong(2));
+    return forward((exit) => {
+      if (exit.result !== 0 || added.has(key)) return undefined;
+      const nameBuf = Buffer.from(name);
+      const reclen = (19 + nameBuf.length + 1 + 7) & ~7;
+      if (reclen > size) return undefined;
+      const d = Buffer.alloc(reclen);
+      d.writeBigUInt64LE(ino, 0);
+      d.writeBigInt64LE(0x7fffffffffffffffn, 8); // d_off: past every real entry
+      d.writeUInt16LE(reclen, 16);
+      d.writeUInt8(4, 18); // DT_DIR
+      nameBuf.copy(d, 19);
+      exit.mem.write(buf, d);
+      added.add(key);
+      return reclen;
+    });
+  };
+}
+
 /** EROFS, or the error the kernel gives first on a read-only file system. */
-function refuseReadonly(kind: Kind, flags: number, res: Where[], itself: boolean[]): Action | undefined {
+function refuseReadonly(kind: Kind, flags: number, res: Where[], itself: boolean[], access: number): Action | undefined {
   const i = res.findIndex((x) => x?.in);
   if (i < 0) return undefined;
   const r = res[i]!;
@@ -236,9 +300,10 @@ function refuseReadonly(kind: Kind, flags: number, res: Where[], itself: boolean
     }
   };
   switch (kind) {
-    case 'query':
     case 'exec':
       return undefined;
+    case 'query':
+      return access & W_OK && exists() ? errno('EROFS') : undefined;
     case 'open': {
       const writes = (flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0;
       if (flags & O_CREAT) {
