@@ -208,7 +208,7 @@ test('memfs syscalls: two memfs mounts: rename and link between them are EXDEV, 
   );
 });
 
-// Not implemented (FINDINGS.md 8): a memfs mount shows the st_dev of the file system holding vview's scratch copy.
+// Not implemented (README, vfs limitations): a memfs mount shows the st_dev of the file system holding vview's scratch copy.
 test.failing('memfs syscalls: each memfs mount has an st_dev of its own, shared by its files (find -xdev, du -x)', async (t) => {
   const parent = parentDir('sc-dev-', asUser);
   const script = [

@@ -755,7 +755,7 @@ if (KIND === 'memfs') {
     t.is(r2.status, n2.status);
   });
 
-  // Not implemented (FINDINGS.md 12): the store has no extended attributes.
+  // Not implemented (README, vfs limitations): the store has no extended attributes, so persist drops them.
   test.failing('memfs: persist keeps user.* extended attributes (cp -a, tar --xattrs and rsync -X carry them)', async (t) => {
     const { file } = vfsConfig('mount: /scratch\npersist: ./state.json');
     const r1 = await runIn(t, file, 'python3 -c \'import os; open("/scratch/f", "w").write("x"); os.setxattr("/scratch/f", "user.k", b"value"); os.mkdir("/scratch/d"); os.setxattr("/scratch/d", "user.dir", b"dv"); print(os.getxattr("/scratch/f", "user.k"))\'');

@@ -197,7 +197,12 @@ export class Mirror {
     const type = typeOf(st);
     const perm = Number(st.mode & 0o7777n);
     // Two processes created it at once (both saw it missing): the second is a change.
-    const there = await Promise.resolve(this.fsys.getattr(rel)).then((a) => a.type === type, () => false);
+    let there = false;
+    try {
+      there = (await this.fsys.getattr(rel)).type === type;
+    } catch {
+      /* not there: made below */
+    }
     if (there) return this.changedNow(rel);
     await this.apply(`${type} creation`, async () => {
       switch (type) {
