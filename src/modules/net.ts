@@ -79,7 +79,6 @@ const HOST_NAME_MAX = 64;
 const MSGHDR = 56; // struct msghdr on x86-64
 const MMSGHDR = 64; // struct mmsghdr: msghdr + msg_len + padding
 const UIO_MAXIOV = 1024;
-const EINPROGRESS = -115;
 
 /** Name-service daemons reached over AF_UNIX; they would resolve through the host's network. */
 const RESOLVER_SOCKETS = ['/run/systemd/resolve/io.systemd.Resolve', '/run/nscd/socket', '/var/run/nscd/socket'];
@@ -126,12 +125,6 @@ function parseV6(s: string): Buffer | undefined {
 function isMapped(a: Buffer): boolean {
   for (let i = 0; i < 10; i++) if (a[i] !== 0) return false;
   return a[10] === 0xff && a[11] === 0xff;
-}
-
-function isLoopback(a: Buffer): boolean {
-  if (isMapped(a)) return a[12] === 127;
-  for (let i = 0; i < 15; i++) if (a[i] !== 0) return false;
-  return a[15] === 1;
 }
 
 function isWildcard(a: Buffer): boolean {
@@ -352,7 +345,7 @@ const netModule = defineModule({
   name: 'net',
   description: 'network view: offline, allow-list, port map, host name',
   options: parseNetOptions,
-  setup(opts, ctx): ModuleInstance {
+  setup(opts): ModuleInstance {
     const { mode, allow, ports } = opts;
     const reverse = new Map<number, number>([...ports].map(([from, to]) => [to, from]));
     const checking = mode !== 'open';

@@ -19,7 +19,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SYSCALL_SPECS } from '../syscalls/table.js';
-import type { PathArg } from '../syscalls/spec.js';
 import {
   errno, forward, rewrite,
   type Action, type Handler, type ModuleContext, type ModuleInstance, type SyscallCall, type SyscallName,
@@ -38,7 +37,6 @@ export interface MountOptions {
 const O_ACCMODE = 3;
 const O_CREAT = 0o100;
 const O_EXCL = 0o200;
-const O_NOFOLLOW = 0o400000;
 const O_TRUNC = 0o1000;
 const O_TMPFILE = 0o20000000 | 0o200000;
 const AT_REMOVEDIR = 0x200;
@@ -91,25 +89,6 @@ function openFlagsOf(call: SyscallCall): number {
 /** openat2's open_how.resolve. */
 function resolveFlags(call: SyscallCall): bigint {
   return call.mem.read(call.ptr(2) + 16, 8).readBigUInt64LE(0);
-}
-
-function flagSet(call: SyscallCall, f: { arg: number; bit: number } | undefined): boolean {
-  return !!f && (call.ulong(f.arg) & BigInt(f.bit)) !== 0n;
-}
-
-/** Whether the kernel follows a final symlink of this path argument. */
-function follows(call: SyscallCall, spec: PathArg): boolean {
-  switch (spec.last) {
-    case 'follow':
-      return !flagSet(call, spec.nofollowFlag);
-    case 'nofollow':
-      return flagSet(call, spec.followFlag);
-    case 'open':
-    case 'openhow': {
-      const f = openFlagsOf(call);
-      return !(f & O_NOFOLLOW) && !((f & O_CREAT) && (f & O_EXCL));
-    }
-  }
 }
 
 export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx: ModuleContext): Promise<ModuleInstance> {
