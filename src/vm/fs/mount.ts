@@ -19,6 +19,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SYSCALL_SPECS } from '../syscalls/table.js';
+import { openFlags, O_ACCMODE, O_CREAT, O_EXCL, O_TMPFILE, O_TRUNC } from '../syscalls/open.js';
 import {
   errno, forward, rewrite,
   type Action, type Handler, type ModuleContext, type ModuleInstance, type SyscallCall, type SyscallName,
@@ -34,11 +35,6 @@ export interface MountOptions {
   readonly?: boolean;
 }
 
-const O_ACCMODE = 3;
-const O_CREAT = 0o100;
-const O_EXCL = 0o200;
-const O_TRUNC = 0o1000;
-const O_TMPFILE = 0o20000000 | 0o200000;
 const AT_REMOVEDIR = 0x200;
 const RENAME_EXCHANGE = 2;
 
@@ -69,22 +65,6 @@ const ACCESS = new Set<SyscallName>(['access', 'faccessat', 'faccessat2']);
  * hands out; ftruncate of a read-only fd stays the kernel's EINVAL.)
  */
 const FD_CHANGES: SyscallName[] = ['fchmod', 'fchown', 'fsetxattr', 'fremovexattr'];
-
-/** The open flags of an open-family call (creat: O_CREAT|O_WRONLY|O_TRUNC). */
-function openFlagsOf(call: SyscallCall): number {
-  switch (call.name) {
-    case 'open':
-      return call.int(1);
-    case 'openat':
-      return call.int(2);
-    case 'openat2':
-      return Number(call.mem.read(call.ptr(2), 8).readBigUInt64LE(0) & 0xffffffffn);
-    case 'creat':
-      return O_CREAT | 1 | O_TRUNC;
-    default:
-      return 0;
-  }
-}
 
 /** openat2's open_how.resolve. */
 function resolveFlags(call: SyscallCall): bigint {
@@ -143,7 +123,7 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
     if ((kind === 'rename' || kind === 'link') && inside[0] !== inside[1]) return errno('EXDEV');
     let flags = 0;
     if (kind === 'open') {
-      flags = openFlagsOf(call);
+      flags = openFlags(call);
       if ((flags & O_TMPFILE) === O_TMPFILE && inside[0]) return errno('EOPNOTSUPP');
     }
     if (readonly && inside.some(Boolean)) {
