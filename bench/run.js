@@ -50,6 +50,7 @@ const MICRO_RUNS = QUICK ? 1 : RUNS_ENV > 0 ? RUNS_ENV : 5;
 const MAKE_RUNS = QUICK ? 1 : RUNS_ENV > 0 ? RUNS_ENV : 3;
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
 const RUN_TIMEOUT_MS = 180_000;
+const MOUNT_TIMEOUT_MS = 60_000; // a mount workload's run: ~10 s when it works
 const MAKE_FILES = QUICK ? 10 : 40;
 const CPU_TARGET_MS = QUICK ? 50 : 300;
 
@@ -131,7 +132,7 @@ process.on('exit', cleanup);
  * Runs argv in its own process group; resolves with exit status, output and wall time.
  * The group is killed on timeout, and after the leader exits, so nothing stays behind.
  */
-function exec(argv, { cwd, stdout = 'pipe' } = {}) {
+function exec(argv, { cwd, stdout = 'pipe', timeoutMs = RUN_TIMEOUT_MS } = {}) {
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(argv[0], argv.slice(1), {
@@ -147,7 +148,7 @@ function exec(argv, { cwd, stdout = 'pipe' } = {}) {
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup(child.pid);
-    }, RUN_TIMEOUT_MS);
+    }, timeoutMs);
     live.add(child.pid);
     child.on('error', (e) => err.push(Buffer.from(String(e))));
     child.on('close', (code, signal) => {
@@ -605,10 +606,17 @@ function main() {
               continue;
             }
             if (row.giveUp) continue;
+            if (w.timedOutIn?.has(c)) {
+              // It hung in the pinned pass: not tried again unpinned.
+              row.errors.push(`not run: timed out in the pinned runs`);
+              row.giveUp = true;
+              continue;
+            }
             let argv = CONFIGS[c].wrap(w.argv(row.n, c));
             if (pinned) argv = ['taskset', '-c', '0', ...argv];
             w.before?.(c);
-            const r = await exec(argv, { cwd: w.cwd ?? tmp, stdout: w.quietStdout ? 'ignore' : 'pipe' });
+            const r = await exec(argv, { cwd: w.cwd ?? tmp, stdout: w.quietStdout ? 'ignore' : 'pipe', timeoutMs: w.mount ? MOUNT_TIMEOUT_MS : RUN_TIMEOUT_MS });
+            if (r.timedOut) (w.timedOutIn ??= new Set()).add(c);
             let value = NaN;
             if (r.code === 0) {
               if (w.kind === 'wall') value = r.wall;
