@@ -682,7 +682,7 @@ function main() {
             `${r.values.length}${r.errors.length ? `/${r.values.length + r.errors.length}` : ''}`,
             fmtVal(r),
             r.config === (w.baseline ?? 'native') ? '' : fmtRatio(r.ratio),
-            r.target ? `${r.target.text} ${QUICK ? '(quick: not judged)' : r.target.met ? 'met' : 'MISSED'}` : '',
+            r.target ? `${r.target.text} ${!Number.isFinite(r.median) ? 'not measured' : QUICK ? '(quick: not judged)' : r.target.met ? 'met' : 'MISSED'}` : '',
           ]);
         }
         for (const ref of REFERENCES.filter((x) => x.workload === w.name && x.pinned === pinned)) {
