@@ -3,6 +3,7 @@
 // The only other thread is the waker, which blocks in waitid(WNOWAIT) while
 // JavaScript awaits an asynchronous module handler, and wakes the event loop.
 #include <napi.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <cerrno>
@@ -57,7 +58,8 @@ vview::FlagBit GetFlag(const Napi::Object& o, const char* k) {
   return f;
 }
 
-// configure({ routes: [{nr, bits, paths: [...], fds: [...]}], prefixes: [[path, module]] })
+// configure({ routes: [{nr, bits, statKind, query, paths: [...], fds: [...]}],
+//             prefixes: [{path, module, stop, nrs}], aliases: [[host, view]] })
 Napi::Value Configure(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object cfg = info[0].As<Napi::Object>();
@@ -71,6 +73,7 @@ Napi::Value Configure(const Napi::CallbackInfo& info) {
     vview::SyscallRoute& sr = routes[nr];
     sr.bits = (uint8_t)GetInt(r, "bits", 0);
     sr.stat_kind = (uint8_t)GetInt(r, "statKind", 0);
+    sr.query = r.Get("query").ToBoolean();
     Napi::Value pv = r.Get("paths");
     if (pv.IsArray()) {
       Napi::Array ps = pv.As<Napi::Array>();
@@ -100,11 +103,34 @@ Napi::Value Configure(const Napi::CallbackInfo& info) {
   if (pv.IsArray()) {
     Napi::Array ps = pv.As<Napi::Array>();
     for (uint32_t i = 0; i < ps.Length(); i++) {
-      Napi::Array p = ps.Get(i).As<Napi::Array>();
-      T().add_prefix(p.Get((uint32_t)0).As<Napi::String>(), p.Get(1).As<Napi::Number>().Int32Value());
+      Napi::Object p = ps.Get(i).As<Napi::Object>();
+      std::vector<int> nrs;
+      Napi::Value nv = p.Get("nrs");
+      if (nv.IsArray()) {
+        Napi::Array na = nv.As<Napi::Array>();
+        for (uint32_t j = 0; j < na.Length(); j++) nrs.push_back(na.Get(j).As<Napi::Number>().Int32Value());
+      }
+      T().add_prefix(p.Get("path").As<Napi::String>(), GetInt(p, "module", -1), p.Get("stop").ToBoolean(), nrs);
+    }
+  }
+  Napi::Value av = cfg.Get("aliases");
+  if (av.IsArray()) {
+    Napi::Array as = av.As<Napi::Array>();
+    for (uint32_t i = 0; i < as.Length(); i++) {
+      Napi::Array a = as.Get(i).As<Napi::Array>();
+      T().add_alias(a.Get((uint32_t)0).As<Napi::String>(), a.Get(1).As<Napi::String>());
     }
   }
   return env.Undefined();
+}
+
+// mknod(path, mode, dev) -> 0 or -errno. Node has no mknod/mkfifo; a mount's
+// scratch copy needs fifos.
+Napi::Value Mknod(const Napi::CallbackInfo& info) {
+  std::string p = info[0].As<Napi::String>();
+  mode_t mode = (mode_t)info[1].As<Napi::Number>().Uint32Value();
+  dev_t dev = (dev_t)info[2].As<Napi::Number>().Int64Value();
+  return Napi::Number::New(info.Env(), mknod(p.c_str(), mode, dev) == 0 ? 0 : -errno);
 }
 
 Napi::Value ClaimInode(const Napi::CallbackInfo& info) {
@@ -444,6 +470,7 @@ Napi::Value StopWaker(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("configure", Napi::Function::New(env, Configure));
+  exports.Set("mknod", Napi::Function::New(env, Mknod));
   exports.Set("claimInode", Napi::Function::New(env, ClaimInode));
   exports.Set("releaseInode", Napi::Function::New(env, ReleaseInode));
   exports.Set("statView", Napi::Function::New(env, StatViewConfigure));

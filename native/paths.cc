@@ -248,17 +248,33 @@ static void pop_component(std::string& cur) {
 
 int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
                                const std::string& path, bool follow_last, const Under& under,
-                               Canonical& out) {
+                               Canonical& out, const Under& stop) {
   out.touched.clear();
+  out.stopped = false;
   sync();
   std::string cur = path.size() && path[0] == '/' ? std::string("/") : base;
+  bool slash = !path.empty() && path.back() == '/';
   // A trailing slash (or "/." ) makes the last component a directory lookup,
   // which follows a symlink even under AT_SYMLINK_NOFOLLOW / O_NOFOLLOW.
-  if (!path.empty() && path.back() == '/') follow_last = true;
+  if (slash) follow_last = true;
   std::deque<std::string> rest;
   split_into(path, rest, false);
   int links = 0;
   bool missing = false;
+  auto stop_at = [&](std::string at) {
+    for (const std::string& r : rest) {
+      if (at.size() != 1) at += '/';
+      at += r;
+    }
+    if (slash && at.size() != 1) at += '/';
+    if (at.size() >= PATH_MAX) return -ENAMETOOLONG;
+    out.path = std::move(at);
+    out.touched = out.path;
+    out.missing = true;
+    out.stopped = true;
+    return 0;
+  };
+  if (stop && stop(cur)) return stop_at(cur);
   while (!rest.empty()) {
     std::string comp = std::move(rest.front());
     rest.pop_front();
@@ -270,6 +286,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
     }
     if (comp.size() > NAME_MAX) return -ENAMETOOLONG;
     std::string next = cur.size() == 1 ? "/" + comp : cur + "/" + comp;
+    if (stop && stop(next)) return stop_at(std::move(next));
     // Passing through a name under a prefix counts even if the walk then leaves it
     // (a hidden symlink followed elsewhere, "hidden/..").
     if (out.touched.empty() && under && under(next)) out.touched = next;

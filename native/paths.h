@@ -16,6 +16,7 @@ struct Canonical {
   std::string path;     // canonical absolute path
   std::string touched;  // first intermediate location under a prefix, if any
   bool missing = false; // a component did not exist on the host (the rest is lexical)
+  bool stopped = false; // the walk reached a mount point (see canonicalize)
 };
 
 // What is known of one host path (lstat-like, from readlink).
@@ -31,8 +32,11 @@ class PathResolver {
   // base: canonical absolute directory for a relative path (cwd or dirfd).
   // Returns 0, or -ELOOP / -ENAMETOOLONG when the kernel would refuse the path
   // (the caller lets the kernel answer).
+  // stop: a mount point. The walk ends on reaching one: out.path is the
+  // location reached so far followed by the rest of the path as given (".",
+  // "..", symlinks and a trailing slash are left for the mount's module to resolve).
   int canonicalize(pid_t tid, pid_t tgid, const std::string& base, const std::string& path,
-                   bool follow_last, const Under& under, Canonical& out);
+                   bool follow_last, const Under& under, Canonical& out, const Under& stop = Under());
 
   // The tracee's cwd and an fd's path, as absolute paths. -errno when the object
   // has no path (a pipe, a deleted directory, ...).

@@ -55,20 +55,50 @@ long Tracer::ptrace_options() const {
          PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
 }
 
-void Tracer::add_prefix(const std::string& prefix, int module) {
-  prefixes_.emplace_back(prefix, module);
+void Tracer::add_prefix(const std::string& prefix, int module, bool stop, const std::vector<int>& nrs) {
+  Prefix p{prefix, module, stop, {}};
+  for (int nr : nrs) {
+    if (nr < 0 || nr > 4096) continue;
+    if ((size_t)nr >= p.nrs.size()) p.nrs.resize(nr + 1);
+    p.nrs[nr] = true;
+  }
+  if (stop) stops_ = true;
+  prefixes_.push_back(std::move(p));
   std::stable_sort(prefixes_.begin(), prefixes_.end(),
+                   [](const Prefix& a, const Prefix& b) { return a.path.size() > b.path.size(); });
+}
+
+static bool at_or_below(const std::string& p, const std::string& prefix) {
+  if (prefix == "/") return true;
+  if (p.size() < prefix.size() || p.compare(0, prefix.size(), prefix) != 0) return false;
+  return p.size() == prefix.size() || p[prefix.size()] == '/';
+}
+
+// The module owning the longest prefix that p equals or lies below, among the
+// prefixes that apply to syscall nr (or the mounts only).
+int Tracer::match_prefix(const std::string& p, long nr, bool stops_only) const {
+  for (const Prefix& x : prefixes_) {
+    if (stops_only && !x.stop) continue;
+    if (!x.nrs.empty() && (nr < 0 || (size_t)nr >= x.nrs.size() || !x.nrs[nr])) continue;
+    if (at_or_below(p, x.path)) return x.module;
+  }
+  return -1;
+}
+
+void Tracer::add_alias(const std::string& host, const std::string& view) {
+  aliases_.emplace_back(host, view);
+  std::stable_sort(aliases_.begin(), aliases_.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
 }
 
-// The module owning the longest prefix that p equals or lies below.
-int Tracer::match_prefix(const std::string& p) const {
-  for (const auto& [prefix, module] : prefixes_) {
-    if (prefix == "/") return module;
-    if (p.size() < prefix.size() || p.compare(0, prefix.size(), prefix) != 0) continue;
-    if (p.size() == prefix.size() || p[prefix.size()] == '/') return module;
+// Maps a host path below an aliased directory to the view's path. True if mapped.
+bool Tracer::alias(std::string& p) const {
+  for (const auto& [host, view] : aliases_) {
+    if (!at_or_below(p, host)) continue;
+    p = view + p.substr(host.size());
+    return true;
   }
-  return -1;
+  return false;
 }
 
 void Tracer::adopt_orphan(Tracee& t) {
@@ -196,40 +226,47 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
     out.error = e;
     return;
   }
+  long nr = arch::nr(r);
   if (fd_itself) {
+    // The fd (or cwd) itself: a real kernel object, even when it backs a view
+    // path (a bind source, a scratch mirror); the kernel answers exactly.
     out.canonical = base;
-  } else {
-    bool follow = true;
-    switch (s.last) {
-      case kFollow: follow = !s.nofollow.set(r); break;
-      case kNoFollow: follow = s.follow.set(r); break;
-      case kOpen: {
-        uint64_t f = s.flags >= 0 ? arch::arg(r, s.flags) : 0;
-        follow = !(f & O_NOFOLLOW) && !((f & O_CREAT) && (f & O_EXCL));
-        break;
-      }
-      case kOpenHow: {
-        struct open_how how;
-        memset(&how, 0, sizeof how);
-        if (read_mem(t.tid, arch::arg(r, s.flags), &how, sizeof how) == 0)
-          follow = !(how.flags & O_NOFOLLOW) && !((how.flags & O_CREAT) && (how.flags & O_EXCL));
-        break;
-      }
-    }
-    Canonical c;
-    auto under = [this](const std::string& p) { return match_prefix(p) >= 0; };
-    e = resolver.canonicalize(t.tid, t.tgid, base, out.raw, follow,
-                              prefixes_.empty() ? PathResolver::Under() : under, c);
-    if (e) {
-      out.error = e;
-      return;
-    }
-    out.canonical = std::move(c.path);
-    out.module = match_prefix(out.canonical);
-    if (out.module < 0 && !c.touched.empty()) out.module = match_prefix(c.touched);
+    if (alias(out.canonical) && routes_[nr].query) return;
+    out.module = match_prefix(out.canonical, nr);
     return;
   }
-  out.module = match_prefix(out.canonical);
+  // A cwd or dirfd inside a mount's host directory is the view path: what is
+  // relative to it is resolved there by the mount's module.
+  alias(base);
+  bool follow = true;
+  switch (s.last) {
+    case kFollow: follow = !s.nofollow.set(r); break;
+    case kNoFollow: follow = s.follow.set(r); break;
+    case kOpen: {
+      uint64_t f = s.flags >= 0 ? arch::arg(r, s.flags) : 0;
+      follow = !(f & O_NOFOLLOW) && !((f & O_CREAT) && (f & O_EXCL));
+      break;
+    }
+    case kOpenHow: {
+      struct open_how how;
+      memset(&how, 0, sizeof how);
+      if (read_mem(t.tid, arch::arg(r, s.flags), &how, sizeof how) == 0)
+        follow = !(how.flags & O_NOFOLLOW) && !((how.flags & O_CREAT) && (how.flags & O_EXCL));
+      break;
+    }
+  }
+  Canonical c;
+  PathResolver::Under under, stop;
+  if (!prefixes_.empty()) under = [this, nr](const std::string& p) { return match_prefix(p, nr) >= 0; };
+  if (stops_) stop = [this, nr](const std::string& p) { return match_prefix(p, nr, true) >= 0; };
+  e = resolver.canonicalize(t.tid, t.tgid, base, out.raw, follow, under, c, stop);
+  if (e) {
+    out.error = e;
+    return;
+  }
+  out.canonical = std::move(c.path);
+  out.module = match_prefix(out.canonical, nr);
+  if (out.module < 0 && !c.touched.empty()) out.module = match_prefix(c.touched, nr);
 }
 
 // A seccomp stop. Returns true when JavaScript must see it (ev filled, tracee parked).

@@ -49,6 +49,9 @@ struct PathSpec {
 struct SyscallRoute {
   uint8_t bits = 0;
   uint8_t stat_kind = 0;  // StatKind, for kRouteStat
+  // The call only reads metadata: on an fd that is a mount's host object (AT_EMPTY_PATH)
+  // the kernel answers it directly, without a stop into JavaScript.
+  bool query = false;
   std::vector<PathSpec> paths;
   std::vector<int8_t> fds;
 };
@@ -96,7 +99,13 @@ class Tracer {
   Tracer();
 
   void set_routes(std::vector<SyscallRoute> routes) { routes_ = std::move(routes); }
-  void add_prefix(const std::string& prefix, int module);
+  // A path prefix owned by a module. stop: a mount (the module resolves what lies
+  // below it: the walk ends there and the rest of the path is handed up raw).
+  // nrs: the syscalls it applies to (empty: all path syscalls).
+  void add_prefix(const std::string& prefix, int module, bool stop, const std::vector<int>& nrs);
+  // The view shows the host directory `host` (a bind source, a scratch mirror)
+  // as `view`: a tracee's cwd or dirfd below host is taken as the view path.
+  void add_alias(const std::string& host, const std::string& view);
   void claim_inode(uint64_t dev, uint64_t ino, int module) { inodes_[{dev, ino}] = module; }
   void release_inode(uint64_t dev, uint64_t ino) { inodes_.erase({dev, ino}); }
   long ptrace_options() const;
@@ -141,7 +150,8 @@ class Tracer {
   void patch_stat(Tracee& t);
   void park(Tracee& t, Event& ev, Event::Type type);
   void resolve_path(Tracee& t, const PathSpec& s, PathResult& out);
-  int match_prefix(const std::string& p) const;
+  int match_prefix(const std::string& p, long nr, bool stops_only = false) const;
+  bool alias(std::string& p) const;
   void cont(pid_t tid, int sig = 0);
   void drop(pid_t tid);
   void adopt_orphan(Tracee& t);
@@ -149,7 +159,15 @@ class Tracer {
   void close_mem(pid_t tgid);
 
   std::vector<SyscallRoute> routes_;
-  std::vector<std::pair<std::string, int>> prefixes_;  // longest first
+  struct Prefix {
+    std::string path;
+    int module;
+    bool stop;
+    std::vector<bool> nrs;  // empty: every syscall
+  };
+  std::vector<Prefix> prefixes_;  // longest first
+  bool stops_ = false;            // some prefix is a mount
+  std::vector<std::pair<std::string, std::string>> aliases_;  // host -> view, longest first
   std::map<std::pair<uint64_t, uint64_t>, int> inodes_;
   std::unordered_map<pid_t, Tracee> tracees_;
   std::unordered_map<pid_t, std::unordered_set<pid_t>> threads_;

@@ -130,6 +130,19 @@ export interface ModuleContext {
   showOwnership(ids: { realUid: number; realGid: number; fakeUid: number; fakeGid: number }): OwnershipView;
   /** The process (thread-group id) a thread of the view belongs to; undefined outside the view. */
   processOf(tid: number): number | undefined;
+  /** Called when a process of the view has exited (its last thread). */
+  onProcessExit(cb: (pid: number) => void): void;
+  /**
+   * A directory private to this module (mode 0700, on os.tmpdir()), created on
+   * first use and removed with everything in it when the view ends.
+   */
+  scratchDir(): string;
+  /**
+   * The view shows the host directory `host` at `view` (a mount's content):
+   * getcwd, /proc/PID/{cwd,exe,fd/N} and relative paths from a cwd or dirfd
+   * below `host` use the view path. Call it in setup().
+   */
+  showPath(host: string, view: string): void;
   /** A line on vview's stderr, prefixed with the module name. */
   warn(message: string): void;
 }

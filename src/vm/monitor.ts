@@ -9,6 +9,7 @@
  * native waker thread when a tracee stops.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { native, EventType } from './native.js';
 import { currentArch } from './arch/index.js';
@@ -16,6 +17,7 @@ import { watchOwnChildren } from './children.js';
 import { ProcessTable } from './process.js';
 import { Router, type LoadedModule, type TraceSink } from './router.js';
 import type { ModuleContext } from './module.js';
+import { PathAliases, viewPathsModule } from './viewpaths.js';
 import type { ViewConfig } from './config.js';
 
 export interface RunOptions {
@@ -55,10 +57,19 @@ export async function run(opts: RunOptions): Promise<number> {
 
   const modules: LoadedModule[] = [];
   let ownershipBy: string | undefined;
+  const aliases = new PathAliases();
+  const scratch = new Scratch();
+  let settingUp = true;
   for (let i = 0; i < opts.config.modules.length; i++) {
     const entry = opts.config.modules[i];
     const ctx: ModuleContext = {
       name: entry.name,
+      onProcessExit: (cb) => procs.onProcessExit(cb),
+      scratchDir: () => scratch.dir(`${i}-${entry.name}`),
+      showPath: (host, view) => {
+        if (!settingUp) throw new Error('showPath: call it in setup()');
+        aliases.add(host, view);
+      },
       claimInode: (dev, ino) => n.claimInode(dev, ino, i),
       releaseInode: (dev, ino) => n.releaseInode(dev, ino),
       perProcess: (init, fork) => procs.perProcess(init, fork),
@@ -83,15 +94,19 @@ export async function run(opts: RunOptions): Promise<number> {
     try {
       modules.push({ name: entry.name, instance: await entry.def.setup(entry.options, ctx) });
     } catch (e) {
+      await closeAll(modules, errFd);
+      scratch.remove();
       throw new SetupError(`module ${entry.name}: ${(e as Error).message}`);
     }
   }
+  settingUp = false;
+  if (aliases.entries.length) modules.push({ name: 'vview', instance: viewPathsModule(aliases) });
 
   const trace: TraceSink | undefined =
     opts.traceFd === undefined ? undefined : { line: (t) => say(opts.traceFd!, t) };
   const router = new Router(n, modules, trace, (msg) => say(errFd, `vview: ${msg}`), ownershipBy !== undefined);
   const cfg = router.nativeConfig();
-  n.configure({ routes: cfg.routes, prefixes: cfg.prefixes });
+  n.configure({ routes: cfg.routes, prefixes: cfg.prefixes, aliases: [...aliases.entries] });
 
   const [cmd, ...rest] = opts.command;
   // bin/vview records which fds the caller passed before Node marked them all
@@ -160,17 +175,55 @@ export async function run(opts: RunOptions): Promise<number> {
     }
   } finally {
     n.stopWaker();
-    for (const m of modules) {
-      try {
-        await m.instance.close?.();
-      } catch (e) {
-        say(errFd, `vview: ${m.name}: close failed: ${(e as Error).message}`);
-      }
-    }
+    await closeAll(modules, errFd);
+    scratch.remove();
   }
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   if (opts.stats) printStats(errFd, router, n.stats(), elapsed);
   return exitStatus(n.rootStatus());
+}
+
+async function closeAll(modules: LoadedModule[], errFd: number): Promise<void> {
+  for (const m of modules) {
+    try {
+      await m.instance.close?.();
+    } catch (e) {
+      say(errFd, `vview: ${m.name}: close failed: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** The monitor's private scratch tree (0700), made on first use, removed at the end. */
+class Scratch {
+  private root: string | undefined;
+
+  dir(name: string): string {
+    if (!this.root) this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'vview-scratch-')); // mode 0700
+    const d = path.join(this.root, name);
+    fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+    return d;
+  }
+
+  remove(): void {
+    if (!this.root) return;
+    try {
+      fs.rmSync(this.root, { recursive: true, force: true, maxRetries: 2 });
+    } catch {
+      // Permissions a process set inside (a 0500 directory): make it writable and retry.
+      try {
+        chmodTree(this.root);
+        fs.rmSync(this.root, { recursive: true, force: true });
+      } catch {
+        /* reported by nothing: the directory is private and under os.tmpdir() */
+      }
+    }
+    this.root = undefined;
+  }
+}
+
+function chmodTree(dir: string): void {
+  fs.chmodSync(dir, 0o700);
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) chmodTree(path.join(dir, e.name));
 }
 
 /** What a shell reports: the exit code, or 128 + the signal that killed it. */

@@ -85,12 +85,25 @@ export interface NativeRoute {
   bits: number;
   /** For RouteBits.Stat: how the call takes its path/fd and buffer (StatKind). */
   statKind?: number;
+  /** The call only reads metadata (see QUERY in router.ts). */
+  query?: boolean;
   paths?: NativePathSpec[];
   fds?: number[];
 }
 
+/** A module's path prefix. stop: a mount (native code's walk ends there); nrs: the syscalls it applies to (absent: all). */
+export interface NativePrefix {
+  path: string;
+  module: number;
+  stop: boolean;
+  nrs?: number[];
+}
+
 export interface Native {
-  configure(cfg: { routes: NativeRoute[]; prefixes: [string, number][] }): void;
+  /** aliases: [host directory, view path]: a cwd or dirfd below host is taken as the view path. */
+  configure(cfg: { routes: NativeRoute[]; prefixes: NativePrefix[]; aliases?: [string, string][] }): void;
+  /** mknod(2): 0 or -errno. */
+  mknod(path: string, mode: number, dev: number): number;
   claimInode(dev: bigint | number, ino: bigint | number, module: number): void;
   releaseInode(dev: bigint | number, ino: bigint | number): void;
   /** Turns on the stat view: files of the real ids appear owned by the fake ones. */

@@ -20,6 +20,12 @@ export class ProcessTable {
   readonly processes = new Map<number, ProcessInfo>();
   private readonly threadToPid = new Map<number, number>();
   private readonly slots: StateSlot[] = [];
+  private readonly exitListeners: ((pid: number) => void)[] = [];
+
+  /** cb(pid) after the last thread of a process has exited. */
+  onProcessExit(cb: (pid: number) => void): void {
+    this.exitListeners.push(cb);
+  }
 
   add(pid: number, ppid: number): void {
     this.processes.set(pid, { pid, ppid, threads: new Set([pid]) });
@@ -67,6 +73,7 @@ export class ProcessTable {
     if (last || (p && p.threads.size === 0)) {
       this.processes.delete(pid);
       for (const slot of this.slots) slot.values.delete(pid);
+      for (const cb of this.exitListeners) cb(pid);
     }
   }
 

@@ -10,7 +10,7 @@ import { formatCall, formatResult, type MemReader } from './syscalls/decode.js';
 import { errnoNumber } from './errno.js';
 import {
   EventType, ResumeKind, RouteBits,
-  type Native, type NativeEvent, type NativePathSpec, type NativeRoute,
+  type Native, type NativeEvent, type NativePathSpec, type NativePrefix, type NativeRoute,
 } from './native.js';
 import {
   RESTART, SyscallError,
@@ -38,6 +38,11 @@ const LAST: Record<PathArg['last'], number> = { follow: 0, nofollow: 1, open: 2,
 /** How each stat-family call takes its arguments, for native code's stat view (native/statview.h). */
 const STAT_KIND: Partial<Record<SyscallName, number>> = { stat: 1, lstat: 2, fstat: 3, newfstatat: 4, statx: 5 };
 const EIO = -BigInt(errnoNumber('EIO'));
+/**
+ * Path calls that only read metadata: on an fd that is a mount's host object
+ * (AT_EMPTY_PATH, or glibc's fstat) native code lets the kernel answer them.
+ */
+const QUERY = new Set<SyscallName>(['newfstatat', 'statx', 'faccessat', 'faccessat2', 'readlinkat', 'getxattr', 'lgetxattr', 'listxattr', 'llistxattr']);
 
 type SyscallEvent = Extract<NativeEvent, { type: EventType.Syscall }>;
 type ExitEvent = Extract<NativeEvent, { type: EventType.SyscallExit }>;
@@ -53,7 +58,7 @@ export class Router {
   private readonly byName = new Map<number, number[]>(); // nr -> module indices
   private readonly byFd = new Map<number, number[]>();
   private readonly refused = new Map<number, { errno: string; why: string }>();
-  private readonly prefixes: [string, number][] = [];
+  private readonly prefixes: NativePrefix[] = [];
   /** Some module serves whole subtrees: every path syscall is a candidate. */
   private mounts = false;
   /** Path syscalls that modules with narrowed prefixes (paths.syscalls) asked for. */
@@ -83,12 +88,15 @@ export class Router {
       }
       const paths = m.instance.paths;
       if (!paths) return;
-      for (const p of paths.prefixes) this.prefixes.push([p, i]);
       if (!paths.syscalls) this.mounts = true;
       else for (const name of paths.syscalls) {
         if (!SYSCALL_SPECS[name]?.paths?.length) throw new Error(`module ${m.name}: ${name} takes no path; it cannot be routed by path`);
         this.pathOnly.add(name);
       }
+      // A whole-subtree prefix is a mount: native code's walk stops there and the
+      // module resolves the rest. A narrowed one applies to its syscalls only.
+      const nrs = paths.syscalls?.map((n) => numbers[n]);
+      for (const p of paths.prefixes) this.prefixes.push(nrs ? { path: p, module: i, stop: false, nrs } : { path: p, module: i, stop: true });
     });
     // Under a mount, calls that would change what paths mean (mount, chroot) or
     // reach files without a path syscall (io_uring) are refused.
@@ -99,7 +107,7 @@ export class Router {
   }
 
   /** The routing table for native code; `traced` is what the seccomp filter stops. */
-  nativeConfig(): { routes: NativeRoute[]; prefixes: [string, number][]; traced: number[]; tracedIfArg: [number, number][] } {
+  nativeConfig(): { routes: NativeRoute[]; prefixes: NativePrefix[]; traced: number[]; tracedIfArg: [number, number][] } {
     const routes: NativeRoute[] = [];
     const { numbers } = this.arch;
     for (const [name, spec] of Object.entries(SYSCALL_SPECS) as [SyscallName, (typeof SYSCALL_SPECS)[SyscallName]][]) {
@@ -116,6 +124,7 @@ export class Router {
       if (!bits) continue;
       const r: NativeRoute = { nr, bits };
       if (statKind) r.statKind = statKind;
+      if (QUERY.has(name)) r.query = true;
       if (spec.paths) r.paths = spec.paths.map(toNativePath);
       if (spec.fds) r.fds = spec.fds;
       routes.push(r);

@@ -37,6 +37,8 @@ export interface FsAttr {
   ctimeNs?: bigint;
   /** For 'chr' / 'blk'. */
   rdev?: number;
+  /** An identity shared by the names of one file (hard links), if the file system has them. */
+  ino?: number | bigint;
 }
 
 export interface FsStatfs {
