@@ -577,9 +577,12 @@ function main() {
         nLabel: (n) => `${n.toLocaleString('en-US')} files`,
         argv: (n, c) =>
           script(
-            ...(hostDir[c] ? [] : [`${bin('mktree')} ${inMount(c, 'tree')} ${N.tree.join(' ')} >/dev/null`]),
+            ...(hostDir[c] ? [] : [`${bin('mktree')} ${inMount(c, 'tree')} ${N.tree.join(' ')}`]),
             `exec ${bin('timeit')} -r ${N.findReps} -l ${n} find ${inMount(c, 'tree')} -type f`,
           ),
+        // vfs: mktree's own time, the line before the figure.
+        setupFigure: (stdout) => Number.parseFloat(stdout.trim().split('\n').slice(-2, -1)[0]),
+        setupText: (ms) => `tree created in the view by mktree: ${ms.toFixed(0)} ms, ${((ms * 1000) / TREE_FILES).toFixed(0)} µs per file (open O_CREAT + close; the ${N.tree[0] * (1 + N.tree[1])} mkdirs included)`,
         runs: MAKE_RUNS,
       },
     ].filter((w) => !ONLY || ONLY.test(w.name));
@@ -591,7 +594,7 @@ function main() {
         const rows = new Map(
           w.configs.map((c) => {
             const n = w.n(c);
-            return [c, { workload: w.name, desc: w.desc, config: c, label: CONFIGS[c].label, pinned, n, nLabel: w.nLabel?.(n) ?? null, unit: w.kind === 'ns' ? 'ns/call' : w.kind === 'ms' ? 'ms' : 's', values: [], walls: [], errors: [], stats: [] }];
+            return [c, { workload: w.name, desc: w.desc, config: c, label: CONFIGS[c].label, pinned, n, nLabel: w.nLabel?.(n) ?? null, unit: w.kind === 'ns' ? 'ns/call' : w.kind === 'ms' ? 'ms' : 's', values: [], walls: [], setupValues: [], errors: [], stats: [] }];
           }),
         );
         progress(`${w.name}, ${pinned ? 'pinned (taskset -c 0)' : 'unpinned'}: ${w.configs.length} configs × ${w.runs} runs`);
@@ -631,6 +634,8 @@ function main() {
             if (Number.isFinite(value)) {
               row.values.push(value);
               row.walls.push(r.wall);
+              const setup = w.setupFigure?.(r.stdout);
+              if (Number.isFinite(setup)) row.setupValues.push(setup);
               row.stats.push(CONFIGS[c].vview ? parseStats(r.stderr) : null);
             } else {
               row.errors.push(r.code === 0 ? `exit 0 but no figure: ${JSON.stringify(r.stdout.trim().slice(-200))} ${failureText(r)}` : failureText(r));
@@ -646,6 +651,7 @@ function main() {
         for (const row of rows.values()) {
           row.median = row.values.length ? median(row.values) : NaN;
           row.wallMedian = row.walls.length ? median(row.walls) : NaN;
+          row.setupMedian = row.setupValues.length ? median(row.setupValues) : NaN;
           row.ratio = row.median / nativeMedian;
           // The stats of the median run.
           // (runs are paired with their stats; for an even count, the upper middle run)
@@ -765,6 +771,7 @@ function main() {
             text += `; ${(r.median / 1000).toFixed(2)} µs per pair`;
             if (Number.isFinite(stops)) text += `, ${(stops / r.n).toFixed(2)} tracer stops per pair (${stops} stops in the run, setup included)`;
           }
+          if (Number.isFinite(r.setupMedian)) text += `; ${w.setupText(r.setupMedian)}`;
           mountLines.push(text);
         }
       }
@@ -828,7 +835,7 @@ function main() {
       runs: { micro: MICRO_RUNS, make: MAKE_RUNS },
       counts: { ...N, cpu: cpuN, makeFiles: MAKE_FILES },
       mounts: { vfs: VFS_MNT, bind: BIND_MNT },
-      results: results.map(({ workload, desc, config, label, pinned, n, unit, values, walls, median: m, wallMedian, ratio, target, stats, errors, skipped }) => ({
+      results: results.map(({ workload, desc, config, label, pinned, n, unit, values, walls, median: m, wallMedian, ratio, target, stats, errors, skipped, setupValues, setupMedian }) => ({
         workload,
         desc,
         config,
@@ -840,6 +847,7 @@ function main() {
         median: Number.isFinite(m) ? m : null,
         wallSeconds: walls,
         wallMedianSeconds: Number.isFinite(wallMedian) ? wallMedian : null,
+        ...(setupValues.length ? { setupValues, setupMedian } : {}),
         ratioToNative: Number.isFinite(ratio) ? ratio : null,
         target: target ?? null,
         stats,
