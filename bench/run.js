@@ -25,7 +25,8 @@
 //     bind: created on the host before the runs).
 //
 // Environment:
-//   BENCH_RUNS=n   runs per configuration (default 5 for microbenchmarks, 3 for make and find)
+//   BENCH_RUNS=n   runs per configuration (default 5 for microbenchmarks, 3 for make, 1 for
+//                  mount find: the median of 7 finds in one run)
 //   BENCH_QUICK=1  smoke mode: 1 run, small N, a 10-file project
 //   BENCH_ONLY=re  only the workloads whose name matches the regular expression
 //                  (BENCH_ONLY=^mount: only the vfs/bind mount workloads)
@@ -48,6 +49,9 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS_ENV = Number.parseInt(process.env.BENCH_RUNS ?? '', 10);
 const MICRO_RUNS = QUICK ? 1 : RUNS_ENV > 0 ? RUNS_ENV : 5;
 const MAKE_RUNS = QUICK ? 1 : RUNS_ENV > 0 ? RUNS_ENV : 3;
+// mount find: one run (creating 10,000 files in a vfs takes seconds), the median of
+// N.findReps finds inside it.
+const FIND_RUNS = QUICK ? 1 : RUNS_ENV > 0 ? RUNS_ENV : 1;
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
 const RUN_TIMEOUT_MS = 180_000;
 const MOUNT_TIMEOUT_MS = 60_000; // a mount workload's run: ~10 s when it works
@@ -72,7 +76,7 @@ const N = {
   readMiB: 64,
   readPasses: QUICK ? 3 : 10,
   tree: QUICK ? [10, 10, 20] : [10, 10, 100], // dirs, subdirs per dir, files per subdir
-  findReps: QUICK ? 1 : 3,
+  findReps: QUICK ? 1 : 7,
 };
 const TREE_FILES = N.tree[0] * N.tree[1] * N.tree[2];
 const VFS_MNT = '/vvbench';
@@ -569,7 +573,7 @@ function main() {
       },
       {
         name: 'mount find',
-        desc: `find DIR -type f over ${TREE_FILES.toLocaleString('en-US')} files in ${N.tree[0] * (1 + N.tree[1])} directories in the mount, ms per find (${N.findReps} in a row; vfs: the tree is created in the view by the same run first, not timed; native and bind: created on the host before the runs)`,
+        desc: `find DIR -type f over ${TREE_FILES.toLocaleString('en-US')} files in ${N.tree[0] * (1 + N.tree[1])} directories in the mount, ms per find (median of ${N.findReps} in a row; vfs: the tree is created in the view by the same run first, not timed; native and bind: created on the host before the runs)`,
         kind: 'ms',
         configs: mountConfigs,
         mount: true,
@@ -583,7 +587,7 @@ function main() {
         // vfs: mktree's own time, the line before the figure.
         setupFigure: (stdout) => Number.parseFloat(stdout.trim().split('\n').slice(-2, -1)[0]),
         setupText: (ms) => `tree created in the view by mktree: ${ms.toFixed(0)} ms, ${((ms * 1000) / TREE_FILES).toFixed(0)} µs per file (open O_CREAT + close; the ${N.tree[0] * (1 + N.tree[1])} mkdirs included)`,
-        runs: MAKE_RUNS,
+        runs: FIND_RUNS,
       },
     ].filter((w) => !ONLY || ONLY.test(w.name));
 
@@ -832,7 +836,7 @@ function main() {
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, kernel: os.release(), node: process.version },
       vview: { gitRev },
       proot,
-      runs: { micro: MICRO_RUNS, make: MAKE_RUNS },
+      runs: { micro: MICRO_RUNS, make: MAKE_RUNS, mountFind: FIND_RUNS },
       counts: { ...N, cpu: cpuN, makeFiles: MAKE_FILES },
       mounts: { vfs: VFS_MNT, bind: BIND_MNT },
       results: results.map(({ workload, desc, config, label, pinned, n, unit, values, walls, median: m, wallMedian, ratio, target, stats, errors, skipped, setupValues, setupMedian }) => ({

@@ -1,7 +1,7 @@
 /* Times a command: usage timeit [-r REPS] [-q | -l LINES] COMMAND [ARGS...]
  * Runs COMMAND (fork + execvp) REPS times (default 1), one after the other, waiting
- * for each; prints the wall time in ms per run, from before the first fork to after
- * the last wait. The command's standard output goes to /dev/null with -q; with -l it
+ * for each; prints the median wall time of a run in ms, from before the fork to after
+ * the wait. The command's standard output goes to /dev/null with -q; with -l it
  * is read through a pipe (as `| wc -l` would) and must have exactly LINES lines each
  * run. Exits 2 if a run fails or a count differs.
  * Lets a benchmark time one step of a shell script (the setup before it not counted).
@@ -11,6 +11,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
 int main(int argc, char **argv) {
   int i = 1, quiet = 0;
   long want = -1, reps = 1;
@@ -18,8 +23,10 @@ int main(int argc, char **argv) {
   if (i < argc && strcmp(argv[i], "-q") == 0) quiet = 1, i++;
   else if (i + 1 < argc && strcmp(argv[i], "-l") == 0) want = strtol(argv[i + 1], NULL, 10), i += 2;
   if (i >= argc) return 2;
-  long long t0 = now_ns();
+  double *ms = calloc(reps, sizeof *ms);
+  if (!ms) return 2;
   for (long rep = 0; rep < reps; rep++) {
+    long long t0 = now_ns();
     int pfd[2] = {-1, -1};
     if (want >= 0 && pipe(pfd) != 0) return 2;
     pid_t pid = fork();
@@ -57,8 +64,9 @@ int main(int argc, char **argv) {
       fprintf(stderr, "timeit: %s printed %ld lines, expected %ld\n", argv[i], lines, want);
       return 2;
     }
+    ms[rep] = (double)(now_ns() - t0) / 1e6;
   }
-  long long t1 = now_ns();
-  printf("%.3f\n", (double)(t1 - t0) / 1e6 / reps);
+  qsort(ms, reps, sizeof *ms, cmp_double);
+  printf("%.3f\n", reps % 2 ? ms[reps / 2] : (ms[reps / 2 - 1] + ms[reps / 2]) / 2);
   return 0;
 }
