@@ -4,6 +4,7 @@
 // JavaScript awaits an asynchronous module handler, and wakes the event loop.
 #include <napi.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 
 #include <atomic>
 #include <cerrno>
@@ -59,7 +60,7 @@ vview::FlagBit GetFlag(const Napi::Object& o, const char* k) {
 }
 
 // configure({ routes: [{nr, bits, statKind, query, paths: [...], fds: [...]}],
-//             prefixes: [{path, module, stop, nrs}], aliases: [[host, view]] })
+//             prefixes: [{path, module, nrs, direct}], aliases: [[host, view]] })
 Napi::Value Configure(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object cfg = info[0].As<Napi::Object>();
@@ -104,13 +105,16 @@ Napi::Value Configure(const Napi::CallbackInfo& info) {
     Napi::Array ps = pv.As<Napi::Array>();
     for (uint32_t i = 0; i < ps.Length(); i++) {
       Napi::Object p = ps.Get(i).As<Napi::Object>();
-      std::vector<int> nrs;
-      Napi::Value nv = p.Get("nrs");
-      if (nv.IsArray()) {
-        Napi::Array na = nv.As<Napi::Array>();
-        for (uint32_t j = 0; j < na.Length(); j++) nrs.push_back(na.Get(j).As<Napi::Number>().Int32Value());
-      }
-      T().add_prefix(p.Get("path").As<Napi::String>(), GetInt(p, "module", -1), p.Get("stop").ToBoolean(), nrs);
+      auto ints = [&](const char* key) {
+        std::vector<int> v;
+        Napi::Value nv = p.Get(key);
+        if (nv.IsArray()) {
+          Napi::Array na = nv.As<Napi::Array>();
+          for (uint32_t j = 0; j < na.Length(); j++) v.push_back(na.Get(j).As<Napi::Number>().Int32Value());
+        }
+        return v;
+      };
+      T().add_prefix(p.Get("path").As<Napi::String>(), GetInt(p, "module", -1), ints("nrs"), ints("direct"));
     }
   }
   Napi::Value av = cfg.Get("aliases");
@@ -131,6 +135,27 @@ Napi::Value Mknod(const Napi::CallbackInfo& info) {
   mode_t mode = (mode_t)info[1].As<Napi::Number>().Uint32Value();
   dev_t dev = (dev_t)info[2].As<Napi::Number>().Int64Value();
   return Napi::Number::New(info.Env(), mknod(p.c_str(), mode, dev) == 0 ? 0 : -errno);
+}
+
+// utimens(path, atimeNs, mtimeNs) -> 0 or -errno; never follows a final
+// symlink. Node's utimes goes through a double of seconds and loses nanoseconds.
+Napi::Value Utimens(const Napi::CallbackInfo& info) {
+  std::string p = info[0].As<Napi::String>();
+  bool lossless = true;
+  int64_t a = info[1].As<Napi::BigInt>().Int64Value(&lossless);
+  int64_t m = info[2].As<Napi::BigInt>().Int64Value(&lossless);
+  auto ts = [](int64_t ns) {
+    struct timespec t;
+    t.tv_sec = ns / 1000000000;
+    t.tv_nsec = ns % 1000000000;
+    if (t.tv_nsec < 0) {
+      t.tv_nsec += 1000000000;
+      t.tv_sec -= 1;
+    }
+    return t;
+  };
+  struct timespec times[2] = {ts(a), ts(m)};
+  return Napi::Number::New(info.Env(), utimensat(AT_FDCWD, p.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -errno);
 }
 
 Napi::Value ClaimInode(const Napi::CallbackInfo& info) {
@@ -250,6 +275,8 @@ Napi::Value Next(const Napi::CallbackInfo& info) {
         const auto& pr = ev.paths[i];
         p.Set("raw", Napi::String::New(env, pr.raw));
         if (!pr.error) p.Set("canonical", Napi::String::New(env, pr.canonical));
+        if (!pr.host.empty()) p.Set("host", Napi::String::New(env, pr.host));
+        if (pr.missing) p.Set("missing", Napi::Boolean::New(env, true));
         p.Set("module", Napi::Number::New(env, pr.module));
         p.Set("error", Napi::Number::New(env, pr.error));
         ps.Set((uint32_t)i, p);
@@ -363,6 +390,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   o.Set("cacheHits", Napi::Number::New(env, (double)T().resolver.cache_hits));
   o.Set("statsEmulated", Napi::Number::New(env, (double)T().stats_emulated));
   o.Set("statsPatched", Napi::Number::New(env, (double)T().stats_patched));
+  o.Set("nativeRewrites", Napi::Number::New(env, (double)T().native_rewrites));
   Napi::Object by = Napi::Object::New(env);
   const auto& ss = T().seccomp_stops;
   for (size_t i = 0; i < ss.size(); i++)
@@ -471,6 +499,7 @@ Napi::Value StopWaker(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("configure", Napi::Function::New(env, Configure));
   exports.Set("mknod", Napi::Function::New(env, Mknod));
+  exports.Set("utimens", Napi::Function::New(env, Utimens));
   exports.Set("claimInode", Napi::Function::New(env, ClaimInode));
   exports.Set("releaseInode", Napi::Function::New(env, ReleaseInode));
   exports.Set("statView", Napi::Function::New(env, StatViewConfigure));

@@ -246,11 +246,26 @@ static void pop_component(std::string& cur) {
   cur.resize(k == 0 ? 1 : k);  // ".." of "/" is "/"
 }
 
+static bool below(const std::string& p, const std::string& prefix) {
+  if (p.size() < prefix.size() || p.compare(0, prefix.size(), prefix) != 0) return false;
+  return p.size() == prefix.size() || p[prefix.size()] == '/';
+}
+
+bool PathResolver::to_host(const std::string& view, std::string& out) const {
+  for (const auto& [v, h] : views_) {
+    if (!below(view, v)) continue;
+    out = h + view.substr(v.size());
+    return true;
+  }
+  return false;
+}
+
 int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
                                const std::string& path, bool follow_last, const Under& under,
-                               Canonical& out, const Under& stop) {
+                               Canonical& out, bool from_mount) {
   out.touched.clear();
-  out.stopped = false;
+  out.host.clear();
+  out.lexical = false;
   sync();
   std::string cur = path.size() && path[0] == '/' ? std::string("/") : base;
   bool slash = !path.empty() && path.back() == '/';
@@ -261,32 +276,27 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
   split_into(path, rest, false);
   int links = 0;
   bool missing = false;
-  auto stop_at = [&](std::string at) {
-    for (const std::string& r : rest) {
-      if (at.size() != 1) at += '/';
-      at += r;
-    }
-    if (slash && at.size() != 1) at += '/';
-    if (at.size() >= PATH_MAX) return -ENAMETOOLONG;
-    out.path = std::move(at);
-    out.touched = out.path;
-    out.missing = true;
-    out.stopped = true;
-    return 0;
-  };
-  if (stop && stop(cur)) return stop_at(cur);
+  // A last component "." or "..": the kernel treats it specially (rmdir(".")
+  // is EINVAL, rename of ".." EBUSY); the host form keeps it.
+  std::string dot_last = !rest.empty() && (rest.back() == "." || rest.back() == "..") ? rest.back() : "";
+  std::string dot_from;  // for "..": the directory it was taken from
+  // Through a mount: where the kernel must look instead (see Canonical::host).
+  bool mounted = from_mount && path.size() && path[0] != '/';
+  std::string miss_at;                 // the resolved location where a lookup first failed
+  std::deque<std::string> miss_rest;   // the components from there on, as given
+  std::string cur_host, next_host;
   while (!rest.empty()) {
     std::string comp = std::move(rest.front());
     rest.pop_front();
     bool last = rest.empty();
     if (comp == ".") continue;
     if (comp == "..") {
+      if (last) dot_from = cur;
       pop_component(cur);
       continue;
     }
     if (comp.size() > NAME_MAX) return -ENAMETOOLONG;
     std::string next = cur.size() == 1 ? "/" + comp : cur + "/" + comp;
-    if (stop && stop(next)) return stop_at(std::move(next));
     // Passing through a name under a prefix counts even if the walk then leaves it
     // (a hidden symlink followed elsewhere, "hidden/..").
     if (out.touched.empty() && under && under(next)) out.touched = next;
@@ -304,7 +314,13 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
     if (missing || (last && !follow_last)) {
       cur = std::move(next);
     } else {
-      Lookup l = lookup(cur, next);
+      // Below a mount the lookup is made in its host directory.
+      bool in_mount = !views_.empty() && to_host(next, next_host);
+      if (in_mount) {
+        mounted = true;
+        if (!to_host(cur, cur_host)) cur_host = cur;
+      }
+      Lookup l = in_mount ? lookup(cur_host, next_host) : lookup(cur, next);
       if (l.kind == Lookup::kSymlink) {
         if (++links > kMaxSymlinks) return -ELOOP;
         if (l.target.empty()) return -ENOENT;
@@ -313,14 +329,44 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
             l.target.find(":[") != std::string::npos)
           return -ENOENT;
         if (l.target[0] == '/') cur = "/";
+        if (last && l.target.back() == '/') slash = true;
         split_into(l.target, rest, true);
         continue;
       }
+      if (l.kind == Lookup::kMissing) {
+        missing = true;
+        out.lexical = !last;
+        miss_at = cur;
+        miss_rest.assign(1, comp);
+        miss_rest.insert(miss_rest.end(), rest.begin(), rest.end());
+      }
       cur = std::move(next);
-      if (l.kind == Lookup::kMissing) missing = true;
     }
   }
   if (cur.size() >= PATH_MAX) return -ENAMETOOLONG;
+  if (!mounted && !views_.empty()) mounted = to_host(missing ? miss_at : cur, cur_host);
+  if (mounted) {
+    // The kernel gets the host form: errors for what does not exist are its own.
+    std::string h;
+    const std::string& at = missing ? miss_at : cur;
+    if (!to_host(at, h)) h = at;
+    if (missing)
+      for (const std::string& r : miss_rest) {
+        if (h.size() != 1) h += '/';
+        h += r;
+      }
+    if (!missing && dot_last == ".") h += h.size() == 1 ? "." : "/.";
+    // "x/..": from x's host directory, unless x is a mount point (its parent
+    // in the view is not its host directory's).
+    std::string from_host;
+    if (!missing && dot_last == ".." && to_host(dot_from, from_host)) {
+      bool mount_point = false;
+      for (const auto& [v, hd] : views_) mount_point |= v == dot_from;
+      if (!mount_point) h = from_host + "/..";
+    }
+    if (slash && h.size() != 1 && h.back() != '/') h += '/';
+    out.host = std::move(h);
+  }
   out.path = std::move(cur);
   out.missing = missing;
   return 0;

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <vector>
 #include <sys/types.h>
 
 namespace vview {
@@ -16,7 +17,11 @@ struct Canonical {
   std::string path;     // canonical absolute path
   std::string touched;  // first intermediate location under a prefix, if any
   bool missing = false; // a component did not exist on the host (the rest is lexical)
-  bool stopped = false; // the walk reached a mount point (see canonicalize)
+  bool lexical = false; // ... and it was not the last: the path is not exactly what the kernel reaches
+  // Set when the walk went through a mount (a view path shown from a host
+  // directory, set_mounts): the path the kernel must be given instead, i.e.
+  // the host path of what was resolved, followed by the unresolved rest as given.
+  std::string host;
 };
 
 // What is known of one host path (lstat-like, from readlink).
@@ -32,11 +37,18 @@ class PathResolver {
   // base: canonical absolute directory for a relative path (cwd or dirfd).
   // Returns 0, or -ELOOP / -ENAMETOOLONG when the kernel would refuse the path
   // (the caller lets the kernel answer).
-  // stop: a mount point. The walk ends on reaching one: out.path is the
-  // location reached so far followed by the rest of the path as given (".",
-  // "..", symlinks and a trailing slash are left for the mount's module to resolve).
+  // Below a mount point (set_mounts) lookups are made in the mount's host
+  // directory, with the view's meaning: an absolute symlink target is a view
+  // path, ".." at the mount point is its parent in the view.
+  // from_mount: the base is a view path below a mount (an aliased cwd/dirfd).
   int canonicalize(pid_t tid, pid_t tgid, const std::string& base, const std::string& path,
-                   bool follow_last, const Under& under, Canonical& out, const Under& stop = Under());
+                   bool follow_last, const Under& under, Canonical& out, bool from_mount = false);
+
+  // Mounts: [view path, host directory], longest view path first.
+  void set_mounts(std::vector<std::pair<std::string, std::string>> m) { views_ = std::move(m); }
+  bool has_mounts() const { return !views_.empty(); }
+  // The host path of a view path; false when it is not below a mount.
+  bool to_host(const std::string& view, std::string& out) const;
 
   // The tracee's cwd and an fd's path, as absolute paths. -errno when the object
   // has no path (a pipe, a deleted directory, ...).
@@ -68,6 +80,7 @@ class PathResolver {
   std::unordered_map<std::string, int> watched_;   // dir -> wd (-1: not cacheable)
   std::unordered_map<int, std::string> wds_;        // wd -> dir
   std::unordered_map<pid_t, std::string> cwds_;     // tid -> cwd
+  std::vector<std::pair<std::string, std::string>> views_;  // mounts: view -> host
   int inotify_ = -1;
   int mounts_ = -1;  // /proc/self/mountinfo: POLLPRI when the mount table changes
   bool async_ = false;           // inotify signals this thread (no poll per walk)

@@ -55,17 +55,23 @@ long Tracer::ptrace_options() const {
          PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
 }
 
-void Tracer::add_prefix(const std::string& prefix, int module, bool stop, const std::vector<int>& nrs) {
-  Prefix p{prefix, module, stop, {}};
+static std::vector<bool> nr_set(const std::vector<int>& nrs) {
+  std::vector<bool> v;
   for (int nr : nrs) {
     if (nr < 0 || nr > 4096) continue;
-    if ((size_t)nr >= p.nrs.size()) p.nrs.resize(nr + 1);
-    p.nrs[nr] = true;
+    if ((size_t)nr >= v.size()) v.resize(nr + 1);
+    v[nr] = true;
   }
-  if (stop) stops_ = true;
-  prefixes_.push_back(std::move(p));
+  return v;
+}
+
+static bool has_nr(const std::vector<bool>& v, long nr) { return nr >= 0 && (size_t)nr < v.size() && v[nr]; }
+
+void Tracer::add_prefix(const std::string& prefix, int module, const std::vector<int>& nrs,
+                        const std::vector<int>& direct) {
+  prefixes_.push_back({prefix, module, nr_set(nrs), nr_set(direct)});
   std::stable_sort(prefixes_.begin(), prefixes_.end(),
-                   [](const Prefix& a, const Prefix& b) { return a.path.size() > b.path.size(); });
+                   [](const PrefixEntry& a, const PrefixEntry& b) { return a.path.size() > b.path.size(); });
 }
 
 static bool at_or_below(const std::string& p, const std::string& prefix) {
@@ -74,21 +80,30 @@ static bool at_or_below(const std::string& p, const std::string& prefix) {
   return p.size() == prefix.size() || p[prefix.size()] == '/';
 }
 
-// The module owning the longest prefix that p equals or lies below, among the
-// prefixes that apply to syscall nr (or the mounts only).
-int Tracer::match_prefix(const std::string& p, long nr, bool stops_only) const {
-  for (const Prefix& x : prefixes_) {
-    if (stops_only && !x.stop) continue;
-    if (!x.nrs.empty() && (nr < 0 || (size_t)nr >= x.nrs.size() || !x.nrs[nr])) continue;
-    if (at_or_below(p, x.path)) return x.module;
+const PrefixEntry* Tracer::prefix_of(const std::string& p, long nr) const {
+  for (const PrefixEntry& x : prefixes_) {
+    if (!x.nrs.empty() && !has_nr(x.nrs, nr)) continue;
+    if (at_or_below(p, x.path)) return &x;
   }
-  return -1;
+  return nullptr;
+}
+
+// The module owning the longest prefix that p equals or lies below, among the
+// prefixes that apply to syscall nr.
+int Tracer::match_prefix(const std::string& p, long nr) const {
+  const PrefixEntry* x = prefix_of(p, nr);
+  return x ? x->module : -1;
 }
 
 void Tracer::add_alias(const std::string& host, const std::string& view) {
   aliases_.emplace_back(host, view);
   std::stable_sort(aliases_.begin(), aliases_.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  std::vector<std::pair<std::string, std::string>> mounts;
+  for (const auto& [h, v] : aliases_) mounts.emplace_back(v, h);
+  std::stable_sort(mounts.begin(), mounts.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  resolver.set_mounts(std::move(mounts));
 }
 
 // Maps a host path below an aliased directory to the view's path. True if mapped.
@@ -236,37 +251,95 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
     return;
   }
   // A cwd or dirfd inside a mount's host directory is the view path: what is
-  // relative to it is resolved there by the mount's module.
-  alias(base);
+  // relative to it is resolved in the view (and given to the kernel in host form).
+  bool from_mount = alias(base);
   bool follow = true;
   switch (s.last) {
     case kFollow: follow = !s.nofollow.set(r); break;
     case kNoFollow: follow = s.follow.set(r); break;
     case kOpen: {
-      uint64_t f = s.flags >= 0 ? arch::arg(r, s.flags) : 0;
-      follow = !(f & O_NOFOLLOW) && !((f & O_CREAT) && (f & O_EXCL));
+      out.open_flags = s.flags >= 0 ? arch::arg(r, s.flags) : 0;
+      follow = !(out.open_flags & O_NOFOLLOW) && !((out.open_flags & O_CREAT) && (out.open_flags & O_EXCL));
       break;
     }
     case kOpenHow: {
       struct open_how how;
       memset(&how, 0, sizeof how);
-      if (read_mem(t.tid, arch::arg(r, s.flags), &how, sizeof how) == 0)
-        follow = !(how.flags & O_NOFOLLOW) && !((how.flags & O_CREAT) && (how.flags & O_EXCL));
+      // RESOLVE_* flags, or an unreadable open_how: never done natively.
+      if (read_mem(t.tid, arch::arg(r, s.flags), &how, sizeof how) == 0 && how.resolve == 0) out.open_flags = how.flags;
+      else out.open_flags = ~0ull;
+      follow = !(how.flags & O_NOFOLLOW) && !((how.flags & O_CREAT) && (how.flags & O_EXCL));
       break;
     }
   }
   Canonical c;
-  PathResolver::Under under, stop;
+  PathResolver::Under under;
   if (!prefixes_.empty()) under = [this, nr](const std::string& p) { return match_prefix(p, nr) >= 0; };
-  if (stops_) stop = [this, nr](const std::string& p) { return match_prefix(p, nr, true) >= 0; };
-  e = resolver.canonicalize(t.tid, t.tgid, base, out.raw, follow, under, c, stop);
+  e = resolver.canonicalize(t.tid, t.tgid, base, out.raw, follow, under, c, from_mount);
   if (e) {
     out.error = e;
     return;
   }
   out.canonical = std::move(c.path);
+  out.host = std::move(c.host);
+  out.missing = c.lexical;
   out.module = match_prefix(out.canonical, nr);
   if (out.module < 0 && !c.touched.empty()) out.module = match_prefix(c.touched, nr);
+  // Relative to a directory inside a mount but leading out of it ("..",
+  // a symlink out): the kernel would start from the host directory, so the
+  // mount's module rewrites it.
+  if (out.module < 0 && from_mount && !out.host.empty()) out.module = match_prefix(base, nr);
+}
+
+// A call whose paths went through mounts whose modules let native code do it
+// (add_prefix's direct): the paths are rewritten to their host form and the
+// kernel runs it. Returns false when JavaScript must see it.
+bool Tracer::native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev) {
+  long nr = arch::nr(t.regs);
+  bool any = false;
+  for (size_t i = 0; i < ev.paths.size(); i++) {
+    const PathResult& p = ev.paths[i];
+    if (p.module < 0) continue;
+    if (p.error || p.host.empty()) return false;
+    const PrefixEntry* x = nullptr;
+    for (const PrefixEntry& e : prefixes_)
+      if (e.module == p.module && e.nrs.empty()) x = &e;
+    if (!x || !has_nr(x->direct, nr)) return false;
+    const PathSpec& s = route.paths[i];
+    // The mount point itself, as a name (rmdir, rename, unlink of it: EBUSY).
+    if (p.canonical == x->path && s.last == kNoFollow && !s.follow.set(t.regs)) return false;
+    if (s.last == kOpen || s.last == kOpenHow) {
+      if ((p.open_flags & (O_ACCMODE | O_CREAT | O_TRUNC | __O_TMPFILE)) != 0) return false;
+    }
+    any = true;
+  }
+  if (!any) return false;
+  uint64_t top = arch::sp(t.regs) - arch::kRedZone;
+  for (size_t i = 0; i < ev.paths.size(); i++) {
+    const PathResult& p = ev.paths[i];
+    if (p.module < 0 || p.raw.empty()) continue;  // the fd itself: nothing to rewrite
+    top = (top - (p.host.size() + 1)) & ~(uint64_t)15;
+    if (write_mem(t.tid, top, p.host.c_str(), p.host.size() + 1) != 0) return false;
+    arch::set_arg(t.regs, route.paths[i].arg, top);
+  }
+  return set_regs(t.tid, t.regs);
+}
+
+// A stat-family call shown through the stat view: answered here, or run by the
+// kernel (its errors are exact) and shown at its exit. Always false (no JavaScript).
+bool Tracer::show_stat(Tracee& t, const SyscallRoute& route) {
+  int e = emulate_stat(t, route.stat_kind);
+  if (e > 0) return false;
+  if (e == 0) {
+    cont(t.tid);  // the kernel fails it as the monitor's own stat did: nothing to show
+    return false;
+  }
+  int buf_arg = route.stat_kind == kStatAt ? 2 : route.stat_kind == kStatx ? 4 : 1;
+  t.patch_kind = route.stat_kind;
+  t.patch_buf = arch::arg(t.regs, buf_arg);
+  t.await_exit = t.native_exit = true;
+  ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+  return false;
 }
 
 // A seccomp stop. Returns true when JavaScript must see it (ev filled, tracee parked).
@@ -308,24 +381,24 @@ bool Tracer::on_seccomp(Tracee& t, Event& ev) {
       matched |= kRouteFd;
     }
   }
-  if (!matched) {
+  // Below a mount whose module lets native code do this call: rewrite, no JavaScript.
+  bool rewritten = matched == kRoutePath && native_rewrite(t, route, ev);
+  if (rewritten) {
     fast_resumes++;
-    if ((route.bits & kRouteStat) && stat_view.enabled && !stat_view.identity()) {
-      int e = emulate_stat(t, route.stat_kind);
-      if (e > 0) return false;
-      if (e == 0) {
-        cont(t.tid);  // the kernel fails it as the monitor's own stat did: nothing to show
-        return false;
-      }
-      // Let the kernel run it (its errors are exact) and show the result at exit.
-      const arch::Regs& r = t.regs;
-      int buf_arg = route.stat_kind == kStatAt ? 2 : route.stat_kind == kStatx ? 4 : 1;
-      t.patch_kind = route.stat_kind;
-      t.patch_buf = arch::arg(r, buf_arg);
+    native_rewrites++;
+    // The stat view sees the host path now in the arguments.
+    if ((route.bits & kRouteStat) && stat_view.enabled && !stat_view.identity()) return show_stat(t, route);
+    if (route.bits & kRouteCwd) {
       t.await_exit = t.native_exit = true;
       ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
       return false;
     }
+    cont(t.tid);
+    return false;
+  }
+  if (!matched) {
+    fast_resumes++;
+    if ((route.bits & kRouteStat) && stat_view.enabled && !stat_view.identity()) return show_stat(t, route);
     if (route.bits & kRouteCwd) {
       // The cwd changes when the call completes: drop the cache again then.
       t.await_exit = t.native_exit = true;

@@ -46,6 +46,13 @@ struct PathSpec {
   bool null_means_fd = false;
 };
 
+struct PrefixEntry {
+  std::string path;
+  int module;
+  std::vector<bool> nrs;     // empty: every syscall
+  std::vector<bool> direct;  // see Tracer::add_prefix
+};
+
 struct SyscallRoute {
   uint8_t bits = 0;
   uint8_t stat_kind = 0;  // StatKind, for kRouteStat
@@ -59,6 +66,9 @@ struct SyscallRoute {
 struct PathResult {
   std::string raw;        // as the tracee passed it
   std::string canonical;  // empty when it could not be canonicalized (kernel answers)
+  std::string host;       // through a mount: the path to give the kernel (Canonical::host)
+  bool missing = false;   // a component before the last did not exist (the rest is lexical)
+  uint64_t open_flags = 0;  // open family: the flags
   int module = -1;        // owner of the mount prefix it falls under, or -1
   int error = 0;          // -errno from reading / canonicalizing
 };
@@ -99,10 +109,12 @@ class Tracer {
   Tracer();
 
   void set_routes(std::vector<SyscallRoute> routes) { routes_ = std::move(routes); }
-  // A path prefix owned by a module. stop: a mount (the module resolves what lies
-  // below it: the walk ends there and the rest of the path is handed up raw).
-  // nrs: the syscalls it applies to (empty: all path syscalls).
-  void add_prefix(const std::string& prefix, int module, bool stop, const std::vector<int>& nrs);
+  // A path prefix owned by a module. nrs: the syscalls it applies to (empty:
+  // all path syscalls). direct: syscalls native code does itself below it when
+  // the path goes through a mount: the path is rewritten to its host form and
+  // the kernel runs the call, without a stop into JavaScript (the open family:
+  // read-only opens only).
+  void add_prefix(const std::string& prefix, int module, const std::vector<int>& nrs, const std::vector<int>& direct);
   // The view shows the host directory `host` (a bind source, a scratch mirror)
   // as `view`: a tracee's cwd or dirfd below host is taken as the view path.
   void add_alias(const std::string& host, const std::string& view);
@@ -129,6 +141,7 @@ class Tracer {
   PathResolver resolver;
   StatView stat_view;
   uint64_t stats_emulated = 0, stats_patched = 0;
+  uint64_t native_rewrites = 0;  // calls below a mount done natively (path rewritten)
 
  private:
   struct Tracee {
@@ -147,10 +160,14 @@ class Tracer {
   Tracee& get(pid_t tid);
   bool on_seccomp(Tracee& t, Event& ev);
   int emulate_stat(Tracee& t, uint8_t kind);
+  bool show_stat(Tracee& t, const SyscallRoute& route);
   void patch_stat(Tracee& t);
   void park(Tracee& t, Event& ev, Event::Type type);
   void resolve_path(Tracee& t, const PathSpec& s, PathResult& out);
-  int match_prefix(const std::string& p, long nr, bool stops_only = false) const;
+  int match_prefix(const std::string& p, long nr) const;
+  // The prefix entry owning p for nr (nullptr: none).
+  const struct PrefixEntry* prefix_of(const std::string& p, long nr) const;
+  bool native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev);
   bool alias(std::string& p) const;
   void cont(pid_t tid, int sig = 0);
   void drop(pid_t tid);
@@ -159,14 +176,7 @@ class Tracer {
   void close_mem(pid_t tgid);
 
   std::vector<SyscallRoute> routes_;
-  struct Prefix {
-    std::string path;
-    int module;
-    bool stop;
-    std::vector<bool> nrs;  // empty: every syscall
-  };
-  std::vector<Prefix> prefixes_;  // longest first
-  bool stops_ = false;            // some prefix is a mount
+  std::vector<PrefixEntry> prefixes_;  // longest first
   std::vector<std::pair<std::string, std::string>> aliases_;  // host -> view, longest first
   std::map<std::pair<uint64_t, uint64_t>, int> inodes_;
   std::unordered_map<pid_t, Tracee> tracees_;

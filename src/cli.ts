@@ -9,7 +9,8 @@ import { BUILTIN_MODULES } from './modules/index.js';
 import { withOffline } from './modules/net.js';
 import { watchOwnChildren } from './vm/children.js';
 
-const USAGE = `usage: vview run [--config view.yaml] [--fakeroot] [--offline] [--trace[=FILE]] [--stats] [--] command [args...]
+const USAGE = `usage: vview run [--config view.yaml] [--mount PATH=memfs[:STATE]] [--bind SRC:DST[:ro]]
+                 [--fakeroot] [--offline] [--trace[=FILE]] [--stats] [--] command [args...]
        vview modules        list the built-in modules
        vview --version
 
@@ -17,6 +18,8 @@ const USAGE = `usage: vview run [--config view.yaml] [--fakeroot] [--offline] [-
   --offline       no network: as a net module with mode offline (see vview modules)
   --trace[=FILE]  one line per call a module handled (to stderr, or FILE)
   --stats         at exit, calls routed per module and syscall, time in handlers
+  --mount PATH=memfs[:STATE]   an in-memory tree at PATH (the vfs module), kept in STATE across runs
+  --bind SRC:DST[:ro]   the directory SRC shown at DST (the bind module), read-only with :ro
   --fakeroot      fake root: the fakeroot module with uid 0, gid 0
   --fakeroot-state FILE   the same, its recorded ownership kept in FILE across runs
 `;
@@ -24,6 +27,21 @@ const USAGE = `usage: vview run [--config view.yaml] [--fakeroot] [--offline] [-
 function fail(msg: string, code = 2): never {
   fs.writeSync(2, `vview: ${msg}\n`);
   process.exit(code);
+}
+
+/** --mount PATH=memfs[:STATE] */
+function mountSpec(spec: string): { name: string; options: Record<string, unknown> } {
+  const m = /^([^=]+)=memfs(?::(.+))?$/.exec(spec);
+  if (!m) fail(`--mount ${spec}: expected PATH=memfs or PATH=memfs:STATE-FILE`);
+  return { name: 'vfs', options: { mount: m[1], ...(m[2] ? { persist: m[2] } : {}) } };
+}
+
+/** --bind SRC:DST[:ro] */
+function bindSpec(spec: string): { name: string; options: Record<string, unknown> } {
+  const parts = spec.split(':');
+  const ro = parts.length === 3 && (parts[2] === 'ro' || parts[2] === 'rw');
+  if (!(parts.length === 2 || ro) || !parts[0] || !parts[1]) fail(`--bind ${spec}: expected SRC:DST or SRC:DST:ro`);
+  return { name: 'bind', options: { from: parts[0], to: parts[1], readonly: parts[2] === 'ro' } };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -48,6 +66,7 @@ export async function main(argv: string[]): Promise<number> {
   let stats = false;
   let fakeroot: { state?: string } | undefined;
   let offline = false;
+  const extra: { flag: string; name: string; options: Record<string, unknown> }[] = [];
   let i = 0;
   for (; i < rest.length; i++) {
     const a = rest[i];
@@ -69,6 +88,12 @@ export async function main(argv: string[]): Promise<number> {
       fakeroot = { state: a === '--fakeroot-state' ? rest[++i] : a.slice('--fakeroot-state='.length) };
     }
     else if (a === '--offline') offline = true;
+    else if (a === '--mount' || a.startsWith('--mount=') || a === '--bind' || a.startsWith('--bind=')) {
+      const flag = a.startsWith('--mount') ? '--mount' : '--bind';
+      if (!a.includes('=') && i + 1 >= rest.length) fail(`${flag} needs an argument`);
+      const spec = a.includes('=') ? a.slice(flag.length + 1) : rest[++i];
+      extra.push({ flag: `${flag} ${spec}`, ...(flag === '--mount' ? mountSpec(spec) : bindSpec(spec)) });
+    }
     else fail(`unknown option ${a}\n${USAGE}`);
   }
   const command = rest.slice(i);
@@ -82,6 +107,17 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof ConfigError || offline) fail((e as Error).message);
     throw e;
+  }
+  for (const x of extra) {
+    const def = BUILTIN_MODULES[x.name];
+    let options: unknown;
+    try {
+      options = def.options!(x.options, { baseDir: process.cwd() });
+    } catch (e) {
+      const key = (e as { key?: (string | number)[] }).key;
+      fail(`${x.flag}: ${key?.length ? `${key.join('.')}: ` : ''}${(e as Error).message}`);
+    }
+    config.modules.push({ ref: x.name, def, options, name: x.name });
   }
   if (fakeroot) {
     if (config.modules.some((m) => m.name === 'fakeroot')) fail('--fakeroot: the config already has a fakeroot module');

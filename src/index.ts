@@ -5,5 +5,8 @@ export {
   type ModuleInstance, type PerProcess, type SyscallCall, type SyscallExit, type TraceeMemory,
   type CallPath, type CallFd, type SyscallName, type ErrnoName,
 } from './vm/module.js';
+export { mountFileSystem, type MountOptions } from './vm/fs/mount.js';
+export { nodeFsAdapter, type NodeFsLike } from './vm/fs/nodefs.js';
+export { fsError, type FileSystem, type FsAttr, type FsStatfs, type FileType } from './vm/fs/types.js';
 export { run, exitStatus, type RunOptions } from './vm/monitor.js';
 export { loadConfigFile, resolveConfig, ConfigError, type ViewConfig } from './vm/config.js';

@@ -61,6 +61,14 @@ export interface CallPath {
   canonical?: string;
   /** True when this path is under one of the current module's prefixes. */
   mine: boolean;
+  /**
+   * Set when the path goes through a mount (a host directory shown at a view
+   * path, ctx.showPath): the path to give the kernel instead of `raw`, i.e.
+   * the host path of what resolved, then the rest that did not, as given.
+   */
+  host?: string;
+  /** A component before the last does not exist (canonical is lexical from there: the call fails). */
+  missing: boolean;
 }
 
 export interface CallFd {
@@ -130,8 +138,8 @@ export interface ModuleContext {
   showOwnership(ids: { realUid: number; realGid: number; fakeUid: number; fakeGid: number }): OwnershipView;
   /** The process (thread-group id) a thread of the view belongs to; undefined outside the view. */
   processOf(tid: number): number | undefined;
-  /** Called when a process of the view has exited (its last thread). */
-  onProcessExit(cb: (pid: number) => void): void;
+  /** Called when a process of the view has exited (its last thread); the view waits for a returned Promise. */
+  onProcessExit(cb: (pid: number) => Awaitable<void>): void;
   /**
    * A directory private to this module (mode 0700, on os.tmpdir()), created on
    * first use and removed with everything in it when the view ends.
@@ -182,8 +190,13 @@ export interface ModuleInstance {
    * open family for a few generated files under /proc): the others are not
    * stopped for this module, and the mount family stays allowed. A module that
    * serves a whole subtree (a mount) leaves it out.
+   *
+   * `direct`: for a mount shown from a host directory (ctx.showPath), the
+   * syscalls that need no handler: native code rewrites the path to its host
+   * form and lets the kernel run them, without a stop into JavaScript (the
+   * open family: only opens that neither write, create nor truncate).
    */
-  paths?: { prefixes: string[]; handlers?: Handlers; other?: Handler; syscalls?: SyscallName[] };
+  paths?: { prefixes: string[]; handlers?: Handlers; other?: Handler; syscalls?: SyscallName[]; direct?: SyscallName[] };
   /** Syscalls served on fds whose inode this module claims (ctx.claimInode). */
   fds?: { handlers: Handlers };
   /** Flush state: called once when the view ends (also on SIGINT/SIGTERM). */

@@ -58,13 +58,25 @@ export async function run(opts: RunOptions): Promise<number> {
   const modules: LoadedModule[] = [];
   let ownershipBy: string | undefined;
   const aliases = new PathAliases();
+  // Work a module starts outside a handler (at a process's exit): the loop
+  // must not block in native code while it is pending.
+  let router: Router | undefined;
+  const track = (r: unknown) => {
+    if (!(r instanceof Promise) || !router) return;
+    const rt = router;
+    rt.inFlight++;
+    r.catch((e) => say(errFd, `vview: ${(e as Error).message}`)).finally(() => {
+      rt.inFlight--;
+      rt.onSettled();
+    });
+  };
   const scratch = new Scratch();
   let settingUp = true;
   for (let i = 0; i < opts.config.modules.length; i++) {
     const entry = opts.config.modules[i];
     const ctx: ModuleContext = {
       name: entry.name,
-      onProcessExit: (cb) => procs.onProcessExit(cb),
+      onProcessExit: (cb) => procs.onProcessExit((pid) => track(cb(pid))),
       scratchDir: () => scratch.dir(`${i}-${entry.name}`),
       showPath: (host, view) => {
         if (!settingUp) throw new Error('showPath: call it in setup()');
@@ -104,7 +116,13 @@ export async function run(opts: RunOptions): Promise<number> {
 
   const trace: TraceSink | undefined =
     opts.traceFd === undefined ? undefined : { line: (t) => say(opts.traceFd!, t) };
-  const router = new Router(n, modules, trace, (msg) => say(errFd, `vview: ${msg}`), ownershipBy !== undefined);
+  try {
+    router = new Router(n, modules, trace, (msg) => say(errFd, `vview: ${msg}`), ownershipBy !== undefined);
+  } catch (e) {
+    await closeAll(modules, errFd);
+    scratch.remove();
+    throw new SetupError((e as Error).message);
+  }
   const cfg = router.nativeConfig();
   n.configure({ routes: cfg.routes, prefixes: cfg.prefixes, aliases: [...aliases.entries] });
 
@@ -236,6 +254,7 @@ export function exitStatus(status: number): number {
 function printStats(fd: number, router: Router, s: ReturnType<ReturnType<typeof native>['stats']>, elapsed: number): void {
   const rows = router.statsRows();
   const lines = [`vview: ${elapsed.toFixed(3)} s; ${s.stops} tracer stops, ${s.fastResumes} resumed in native code, ${s.jsEvents} handed to JavaScript, ${s.lookups} host path lookups, ${s.cacheHits} answered from the cache`];
+  if (s.nativeRewrites) lines.push(`  mounts: ${s.nativeRewrites} calls rewritten to their host path in native code`);
   if (s.statsEmulated || s.statsPatched) lines.push(`  stat view: ${s.statsEmulated} stat calls answered in native code, ${s.statsPatched} run by the kernel and shown at exit`);
   const arch = currentArch();
   const top = Object.entries(s.seccompStops)

@@ -38,6 +38,10 @@ export const enum ResumeKind {
 export interface NativePath {
   raw: string;
   canonical?: string;
+  /** Through a mount: the path the kernel must be given (host form). */
+  host?: string;
+  /** A component did not exist: the canonical path is lexical from there. */
+  missing?: boolean;
   module: number;
   error: number;
 }
@@ -91,17 +95,23 @@ export interface NativeRoute {
   fds?: number[];
 }
 
-/** A module's path prefix. stop: a mount (native code's walk ends there); nrs: the syscalls it applies to (absent: all). */
+/**
+ * A module's path prefix. nrs: the syscalls it applies to (absent: all);
+ * direct: those native code does itself when the path goes through a mount
+ * (rewritten to its host form; the open family: read-only opens only).
+ */
 export interface NativePrefix {
   path: string;
   module: number;
-  stop: boolean;
   nrs?: number[];
+  direct?: number[];
 }
 
 export interface Native {
   /** aliases: [host directory, view path]: a cwd or dirfd below host is taken as the view path. */
   configure(cfg: { routes: NativeRoute[]; prefixes: NativePrefix[]; aliases?: [string, string][] }): void;
+  /** utimensat(2) with nanoseconds, not following a final symlink: 0 or -errno. */
+  utimens(path: string, atimeNs: bigint, mtimeNs: bigint): number;
   /** mknod(2): 0 or -errno. */
   mknod(path: string, mode: number, dev: number): number;
   claimInode(dev: bigint | number, ino: bigint | number, module: number): void;
@@ -120,7 +130,7 @@ export interface Native {
   scratch(tid: number, len: number): number;
   rootStatus(): number;
   setPeek(on: boolean): void;
-  stats(): { stops: number; fastResumes: number; jsEvents: number; lookups: number; cacheHits: number; statsEmulated: number; statsPatched: number; seccompStops: Record<number, number> };
+  stats(): { stops: number; fastResumes: number; jsEvents: number; lookups: number; cacheHits: number; statsEmulated: number; statsPatched: number; nativeRewrites: number; seccompStops: Record<number, number> };
   forwardSignals(pid: number): void;
   startWaker(cb: () => void): void;
   armWaker(): void;

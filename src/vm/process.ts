@@ -20,10 +20,10 @@ export class ProcessTable {
   readonly processes = new Map<number, ProcessInfo>();
   private readonly threadToPid = new Map<number, number>();
   private readonly slots: StateSlot[] = [];
-  private readonly exitListeners: ((pid: number) => void)[] = [];
+  private readonly exitListeners: ((pid: number) => unknown)[] = [];
 
   /** cb(pid) after the last thread of a process has exited. */
-  onProcessExit(cb: (pid: number) => void): void {
+  onProcessExit(cb: (pid: number) => unknown): void {
     this.exitListeners.push(cb);
   }
 

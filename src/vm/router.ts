@@ -93,11 +93,17 @@ export class Router {
         if (!SYSCALL_SPECS[name]?.paths?.length) throw new Error(`module ${m.name}: ${name} takes no path; it cannot be routed by path`);
         this.pathOnly.add(name);
       }
-      // A whole-subtree prefix is a mount: native code's walk stops there and the
-      // module resolves the rest. A narrowed one applies to its syscalls only.
       const nrs = paths.syscalls?.map((n) => numbers[n]);
-      for (const p of paths.prefixes) this.prefixes.push(nrs ? { path: p, module: i, stop: false, nrs } : { path: p, module: i, stop: true });
+      const direct = paths.direct?.map((n) => numbers[n]);
+      for (const p of paths.prefixes) this.prefixes.push({ path: p, module: i, ...(nrs && { nrs }), ...(direct && { direct }) });
     });
+    // Two mounts one inside the other: which one serves a path would depend on
+    // the order of lookups; refused.
+    const mounts = this.prefixes.filter((p) => !p.nrs);
+    for (const a of mounts)
+      for (const b of mounts)
+        if (a.module !== b.module && (b.path === a.path || b.path.startsWith(a.path === '/' ? '/' : a.path + '/')))
+          throw new Error(`overlapping mounts: modules[${a.module}] (${modules[a.module].name}) at ${a.path} and modules[${b.module}] (${modules[b.module].name}) at ${b.path}`);
     // Under a mount, calls that would change what paths mean (mount, chroot) or
     // reach files without a path syscall (io_uring) are refused.
     if (this.mounts) {
@@ -331,7 +337,7 @@ export class Router {
   // ---- helpers ---------------------------------------------------------------
 
   private makeCall(ev: SyscallEvent, name: SyscallName, module: number, route: 'name' | 'path' | 'fd'): SyscallCall {
-    const paths: CallPath[] = ev.paths.map((p) => ({ raw: p.raw, canonical: p.canonical, mine: p.module === module }));
+    const paths: CallPath[] = ev.paths.map((p) => ({ raw: p.raw, canonical: p.canonical, host: p.host, missing: !!p.missing, mine: p.module === module }));
     const fds: CallFd[] = ev.fds.map((f) => ({ fd: f.fd, dev: f.dev, ino: f.ino, mine: f.module === module }));
     const mem = this.memory(ev.tid);
     return {

@@ -177,14 +177,19 @@ export default defineModule<FakerootOptions>({
         return undefined;
       }
     };
-    const ref = (call: SyscallCall, dirfdArg: number | null, pathArg: number | null, follow: boolean, emptyPath = false): PathRef => ({
-      pid: call.pid,
-      tid: call.tid,
-      dirfd: dirfdArg === null ? AT_FDCWD : call.int(dirfdArg),
-      raw: pathArg === null ? '' : call.mem.readString(call.ptr(pathArg)),
-      follow,
-      emptyPath: pathArg === null || emptyPath,
-    });
+    const ref = (call: SyscallCall, dirfdArg: number | null, pathArg: number | null, follow: boolean, emptyPath = false): PathRef => {
+      const raw = pathArg === null ? '' : call.mem.readString(call.ptr(pathArg));
+      return {
+        pid: call.pid,
+        tid: call.tid,
+        dirfd: dirfdArg === null ? AT_FDCWD : call.int(dirfdArg),
+        raw,
+        follow,
+        emptyPath: pathArg === null || emptyPath,
+        // Below a mount (vfs, bind) the file is where the view's path leads on the host.
+        host: raw === '' ? undefined : call.paths.find((p) => p.raw === raw)?.host,
+      };
+    };
 
     const chown = (r: PathRef, call: SyscallCall, uidArg: number, gidArg: number) => {
       const { st, where } = statTarget(r);

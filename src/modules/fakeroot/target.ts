@@ -21,10 +21,13 @@ export interface PathRef {
   follow: boolean;
   /** AT_EMPTY_PATH given: "" names the dirfd itself. */
   emptyPath?: boolean;
+  /** The path's host form when it goes through a mount (CallPath.host). */
+  host?: string;
 }
 
 /** The path, spelled so that the monitor's own lookups reach what the tracee's would. */
 export function monitorPath(r: PathRef): string {
+  if (r.host !== undefined) return r.host;
   if (r.raw === '') {
     if (!r.emptyPath) throw new SyscallError('ENOENT');
     return r.dirfd === AT_FDCWD ? `/proc/${r.tid}/cwd` : `/proc/${r.tid}/fd/${r.dirfd}`;

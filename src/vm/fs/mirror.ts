@@ -32,7 +32,6 @@ function typeOf(st: fs.BigIntStats): FileType {
   return 'blk';
 }
 
-const nsToSec = (ns: bigint) => Number(ns) / 1e9;
 
 export class Mirror {
   /** Host inode -> its ctime when the file system last agreed with it. */
@@ -42,6 +41,8 @@ export class Mirror {
   /** Process -> the inodes it opened for writing. */
   private readonly writers = new Map<number, Set<bigint>>();
   private readonly failed = new Set<string>();
+  /** Write-backs run one at a time, in the order the calls completed. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly fsys: FileSystem,
@@ -116,24 +117,63 @@ export class Mirror {
 
   private setAttrs(host: string, a: FsAttr): void {
     if (a.type !== 'symlink') fs.chmodSync(host, a.perm & 0o7777);
-    const at = nsToSec(a.atimeNs);
-    const mt = nsToSec(a.mtimeNs);
-    if (a.type === 'symlink') fs.lutimesSync(host, at, mt);
-    else fs.utimesSync(host, at, mt);
+    const r = native().utimens(host, a.atimeNs, a.mtimeNs);
+    if (r < 0) throw new Error(`utimensat ${host}: errno ${-r}`);
     const st = fs.lstatSync(host, { bigint: true });
     this.known.set(st.ino, st.ctimeNs);
   }
 
   // ---- during the view: the processes' changes into the file system ---------------
 
-  /** Runs a write-back, reporting (once per kind) instead of failing the process's call. */
-  async apply(what: string, op: () => unknown): Promise<void> {
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(op);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  /**
+   * Runs a write-back, reporting (once per kind) instead of failing the
+   * process's call. The kernel has already allowed the change: a file system
+   * that checks permissions itself (memfs does) gets the object and its
+   * directory made writable for the time of the operation.
+   */
+  async apply(what: string, op: () => unknown, rel?: string): Promise<void> {
     try {
-      await op();
+      try {
+        await op();
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'EACCES' || rel === undefined) throw e;
+        await this.writable(rel, op);
+      }
     } catch (e) {
       if (!this.failed.has(what)) {
         this.failed.add(what);
         this.warn(`write-back of ${what} failed (the view goes on; reported once): ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private async writable(rel: string, op: () => unknown): Promise<void> {
+    const restore: [string, number][] = [];
+    for (const p of [path.posix.dirname(rel), rel]) {
+      try {
+        const a = await this.fsys.getattr(p);
+        if (a.type === 'symlink' || (a.perm & 0o700) === 0o700) continue;
+        await this.fsys.chmod(p, a.perm | 0o700);
+        restore.push([p, a.perm]);
+      } catch {
+        /* not there (yet) */
+      }
+    }
+    try {
+      await op();
+    } finally {
+      for (const [p, perm] of restore.reverse()) {
+        try {
+          await this.fsys.chmod(p, perm);
+        } catch {
+          /* removed by the operation */
+        }
       }
     }
   }
@@ -147,7 +187,11 @@ export class Mirror {
   }
 
   /** A new object the kernel made at rel: the same in the file system. */
-  async created(rel: string): Promise<void> {
+  created(rel: string): Promise<void> {
+    return this.serial(() => this.createdNow(rel));
+  }
+
+  private async createdNow(rel: string): Promise<void> {
     const st = this.lstat(rel);
     if (!st) return;
     const type = typeOf(st);
@@ -158,7 +202,8 @@ export class Mirror {
           await this.fsys.mkdir(rel, perm);
           break;
         case 'file':
-          await this.fsys.create(rel, perm);
+          // Writable until its content is in; attrs() sets the mode.
+          await this.fsys.create(rel, 0o600);
           if (st.size > 0n) await this.copyOut(rel, st);
           break;
         case 'symlink':
@@ -169,40 +214,68 @@ export class Mirror {
           await this.fsys.mknod(rel, type as 'fifo', perm, Number(st.rdev));
       }
       await this.attrs(rel, st);
-    });
+    }, rel);
     this.known.set(st.ino, st.ctimeNs);
   }
 
-  async removed(rel: string, dir: boolean): Promise<void> {
-    await this.apply(dir ? 'rmdir' : 'unlink', () => (dir ? this.fsys.rmdir(rel) : this.fsys.unlink(rel)));
+  removed(rel: string, dir: boolean): Promise<void> {
+    return this.serial(() => this.removedNow(rel, dir));
   }
 
-  async renamed(from: string, to: string, exchange: boolean): Promise<void> {
+  private async removedNow(rel: string, dir: boolean): Promise<void> {
+    await this.apply(dir ? 'rmdir' : 'unlink', () => (dir ? this.fsys.rmdir(rel) : this.fsys.unlink(rel)), rel);
+  }
+
+  renamed(from: string, to: string, exchange: boolean): Promise<void> {
+    return this.serial(() => this.renamedNow(from, to, exchange));
+  }
+
+  private async renamedNow(from: string, to: string, exchange: boolean): Promise<void> {
     await this.apply('rename', async () => {
       if (!exchange) return this.fsys.rename(from, to);
       const tmp = `${path.posix.dirname(to)}/.vview-exchange-${process.pid}-${Date.now()}`;
       await this.fsys.rename(from, tmp);
       await this.fsys.rename(to, from);
       await this.fsys.rename(tmp, to);
-    });
+    }, from);
   }
 
-  async linked(existing: string, rel: string): Promise<void> {
+  linked(existing: string, rel: string): Promise<void> {
+    return this.serial(() => this.linkedNow(existing, rel));
+  }
+
+  private async linkedNow(existing: string, rel: string): Promise<void> {
     await this.apply('link', async () => {
       if (!this.fsys.link) throw new Error('the file system has no hard links');
       await this.fsys.link(existing, rel);
-    });
+    }, rel);
   }
 
   /** chmod, chown, utimens, truncate at rel: copy what changed. */
-  async changed(rel: string): Promise<void> {
+  changed(rel: string): Promise<void> {
+    return this.serial(() => this.changedNow(rel));
+  }
+
+  private async changedNow(rel: string): Promise<void> {
     const st = this.lstat(rel);
     if (!st) return;
     await this.apply('attribute change', async () => {
-      if (st.isFile() && this.known.get(st.ino) !== st.ctimeNs) await this.copyOut(rel, st);
+      if (st.isFile() && (await this.contentChanged(rel, st))) await this.copyOut(rel, st);
       await this.attrs(rel, st);
-    });
+    }, rel);
     this.known.set(st.ino, st.ctimeNs);
+    this.dirty.delete(st.ino);
+  }
+
+  /** Opened for writing since the last write-back, or another size or mtime than the store's. */
+  private async contentChanged(rel: string, st: fs.BigIntStats): Promise<boolean> {
+    if (this.dirty.has(st.ino)) return true;
+    try {
+      const a = await this.fsys.getattr(rel);
+      return a.size !== Number(st.size) || a.mtimeNs !== st.mtimeNs;
+    } catch {
+      return true;
+    }
   }
 
   /** A process opened rel for writing: its content is written back when it exits. */
@@ -216,7 +289,11 @@ export class Mirror {
   }
 
   /** A process exited: write back what it wrote. */
-  async exited(pid: number): Promise<void> {
+  exited(pid: number): Promise<void> {
+    return this.serial(() => this.exitedNow(pid));
+  }
+
+  private async exitedNow(pid: number): Promise<void> {
     const s = this.writers.get(pid);
     if (!s) return;
     this.writers.delete(pid);
@@ -225,7 +302,11 @@ export class Mirror {
   }
 
   /** fsync of a host file of the mirror. */
-  async fsync(host: string): Promise<void> {
+  fsync(host: string): Promise<void> {
+    return this.serial(() => this.fsyncNow(host));
+  }
+
+  private async fsyncNow(host: string): Promise<void> {
     let st: fs.BigIntStats;
     try {
       st = fs.lstatSync(host, { bigint: true });
@@ -235,7 +316,7 @@ export class Mirror {
     if (this.dirty.has(st.ino)) await this.syncInode(st.ino);
     else {
       const rel = host === this.hostRoot ? '/' : host.slice(this.hostRoot.length);
-      if (this.known.get(st.ino) !== st.ctimeNs) await this.changed(rel);
+      if (this.known.get(st.ino) !== st.ctimeNs) await this.changedNow(rel);
     }
     await this.apply('flush', () => this.fsys.flush?.());
   }
@@ -246,13 +327,11 @@ export class Mirror {
     const st = this.lstat(rel);
     // Renamed or removed since: the end of the view compares everything.
     if (!st || st.ino !== ino) return;
-    this.dirty.delete(ino);
-    if (this.known.get(ino) === st.ctimeNs) return;
-    await this.changed(rel);
+    await this.changedNow(rel);
   }
 
   private async copyOut(rel: string, st: fs.BigIntStats): Promise<void> {
-    const fd = fs.openSync(this.host(rel), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const fd = openNoAtime(this.host(rel));
     try {
       const size = Number(st.size);
       await this.fsys.truncate(rel, 0);
@@ -279,8 +358,12 @@ export class Mirror {
   // ---- the end: everything -------------------------------------------------------
 
   /** Makes the file system equal to the scratch tree, entry by entry. */
-  async reconcile(): Promise<void> {
-    await this.apply('final write-back', () => this.reconcileDir('/', new Map()));
+  reconcile(): Promise<void> {
+    return this.serial(() => this.reconcileNow());
+  }
+
+  private async reconcileNow(): Promise<void> {
+    await this.reconcileDir('/', new Map());
     this.dirty.clear();
     this.writers.clear();
     await this.apply('flush', () => this.fsys.flush?.());
@@ -288,55 +371,69 @@ export class Mirror {
 
   private async reconcileDir(rel: string, linked: Map<bigint, string>): Promise<void> {
     const host = this.host(rel);
-    const names = new Set(fs.readdirSync(host));
+    let names: Set<string>;
+    try {
+      names = new Set(fs.readdirSync(host));
+    } catch (e) {
+      this.warn(`final write-back: ${rel}: ${(e as Error).message}`);
+      return;
+    }
     let stored: string[] = [];
     try {
       stored = await this.fsys.readdir(rel);
     } catch {
-      /* made below */
+      /* made by created() */
     }
-    for (const name of stored) {
-      if (names.has(name)) continue;
-      const child = rel === '/' ? `/${name}` : `${rel}/${name}`;
-      await this.removeTree(child);
-    }
+    const child = (name: string) => (rel === '/' ? `/${name}` : `${rel}/${name}`);
+    for (const name of stored)
+      if (!names.has(name)) await this.apply('final write-back', () => this.removeTree(child(name)), child(name));
     for (const name of names) {
-      const child = rel === '/' ? `/${name}` : `${rel}/${name}`;
-      const st = fs.lstatSync(this.host(child), { bigint: true });
-      const type = typeOf(st);
-      let a: FsAttr | undefined;
-      try {
-        a = await this.fsys.getattr(child);
-      } catch {
-        a = undefined;
-      }
-      if (a && a.type !== type) {
-        await this.removeTree(child);
-        a = undefined;
-      }
-      const first = st.nlink > 1n && type !== 'dir' ? linked.get(st.ino) : undefined;
-      if (first !== undefined) {
-        if (!a) await this.linked(first, child);
-        continue;
-      }
-      if (st.nlink > 1n && type !== 'dir') linked.set(st.ino, child);
-      if (!a) {
-        await this.created(child);
-      } else if (type === 'symlink') {
-        const target = fs.readlinkSync(this.host(child));
-        if ((await this.fsys.readlink(child)) !== target) {
-          await this.fsys.unlink(child);
-          await this.fsys.symlink(target, child);
-        }
-      } else if (this.known.get(st.ino) !== st.ctimeNs || a.size !== Number(st.size)) {
-        if (type === 'file') await this.copyOut(child, st);
-        await this.attrs(child, st);
-        this.known.set(st.ino, st.ctimeNs);
-      }
-      if (type === 'dir') await this.reconcileDir(child, linked);
+      const c = child(name);
+      let dir = false;
+      await this.apply('final write-back', async () => {
+        dir = await this.reconcileEntry(c, linked);
+      }, c);
+      if (dir) await this.reconcileDir(c, linked);
     }
     const st = fs.lstatSync(host, { bigint: true });
-    if (this.known.get(st.ino) !== st.ctimeNs) await this.attrs(rel, st);
+    if (this.known.get(st.ino) !== st.ctimeNs) await this.apply('final write-back', () => this.attrs(rel, st), rel);
+  }
+
+  /** One entry of the scratch tree into the file system; true for a directory to descend into. */
+  private async reconcileEntry(rel: string, linked: Map<bigint, string>): Promise<boolean> {
+    const st = fs.lstatSync(this.host(rel), { bigint: true });
+    const type = typeOf(st);
+    let a: FsAttr | undefined;
+    try {
+      a = await this.fsys.getattr(rel);
+    } catch {
+      a = undefined;
+    }
+    if (a && a.type !== type) {
+      await this.removeTree(rel);
+      a = undefined;
+    }
+    const first = st.nlink > 1n && type !== 'dir' ? linked.get(st.ino) : undefined;
+    if (first !== undefined) {
+      if (!a) await this.linkedNow(first, rel);
+      return false;
+    }
+    if (st.nlink > 1n && type !== 'dir') linked.set(st.ino, rel);
+    if (!a) {
+      await this.createdNow(rel);
+    } else if (type === 'symlink') {
+      const target = fs.readlinkSync(this.host(rel));
+      if ((await this.fsys.readlink(rel)) !== target) {
+        await this.fsys.unlink(rel);
+        await this.fsys.symlink(target, rel);
+      }
+    } else if (this.known.get(st.ino) !== st.ctimeNs || (type === 'file' && (await this.contentChanged(rel, st)))) {
+      if (type === 'file' && (await this.contentChanged(rel, st))) await this.copyOut(rel, st);
+      await this.attrs(rel, st);
+      this.known.set(st.ino, st.ctimeNs);
+      this.dirty.delete(st.ino);
+    }
+    return type === 'dir';
   }
 
   private async removeTree(rel: string): Promise<void> {
@@ -345,6 +442,35 @@ export class Mirror {
       for (const name of await this.fsys.readdir(rel)) await this.removeTree(`${rel}/${name}`);
       await this.fsys.rmdir(rel);
     } else await this.fsys.unlink(rel);
+  }
+}
+
+/**
+ * Opens for reading without touching the file's atime (a process of the view
+ * sees it). A file its owner made unreadable (chmod 000) is opened through a
+ * moment of u+r: the monitor is that owner.
+ */
+function openNoAtime(p: string): number {
+  const flags = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
+  const open = () => {
+    try {
+      return fs.openSync(p, flags | fs.constants.O_NOATIME);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EPERM') throw e;
+      return fs.openSync(p, flags); // not the owner: the kernel refuses O_NOATIME
+    }
+  };
+  try {
+    return open();
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'EACCES') throw e;
+    const mode = fs.lstatSync(p).mode & 0o7777;
+    fs.chmodSync(p, mode | 0o400);
+    try {
+      return open();
+    } finally {
+      fs.chmodSync(p, mode);
+    }
   }
 }
 

@@ -24,12 +24,12 @@ import {
   errno, forward, rewrite,
   type Action, type Handler, type ModuleContext, type ModuleInstance, type SyscallCall, type SyscallName,
 } from '../module.js';
-import { MountPaths, type Resolved } from './resolve.js';
 import { Mirror } from './mirror.js';
+import { mountPoint } from './mountpoint.js';
 import type { FileSystem } from './types.js';
 
 export interface MountOptions {
-  /** The mount point: absolute, canonical. */
+  /** The mount point: an absolute path (need not exist on the host). */
   mount: string;
   /** Every change is refused with EROFS. */
   readonly?: boolean;
@@ -43,6 +43,9 @@ const O_TRUNC = 0o1000;
 const O_TMPFILE = 0o20000000 | 0o200000;
 const AT_REMOVEDIR = 0x200;
 const RENAME_EXCHANGE = 2;
+
+/** A path argument: under this mount (rel: exact mount-relative path, when it all exists) or not; host: its host form. */
+type Where = { in: boolean; host?: string; rel?: string } | undefined;
 
 /** What a path syscall does to the tree, for EROFS and the write-back. */
 type Kind = 'query' | 'open' | 'create' | 'remove' | 'rename' | 'link' | 'attr' | 'exec';
@@ -58,6 +61,9 @@ const KINDS: Partial<Record<SyscallName, Kind>> = {
   setxattr: 'attr', lsetxattr: 'attr', removexattr: 'attr', lremovexattr: 'attr',
   execve: 'exec', execveat: 'exec',
 };
+
+const W_OK = 2;
+const ACCESS = new Set<SyscallName>(['access', 'faccessat', 'faccessat2']);
 
 /** Calls on an fd that change a file: a read-only bind refuses them when the fd is its own. */
 const FD_CHANGES: SyscallName[] = ['fchmod', 'fchown', 'fsetxattr', 'fremovexattr', 'ftruncate', 'fallocate'];
@@ -76,6 +82,11 @@ function openFlagsOf(call: SyscallCall): number {
     default:
       return 0;
   }
+}
+
+/** openat2's open_how.resolve. */
+function resolveFlags(call: SyscallCall): bigint {
+  return call.mem.read(call.ptr(2) + 16, 8).readBigUInt64LE(0);
 }
 
 function flagSet(call: SyscallCall, f: { arg: number; bit: number } | undefined): boolean {
@@ -99,20 +110,21 @@ function follows(call: SyscallCall, spec: PathArg): boolean {
 
 export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx: ModuleContext): Promise<ModuleInstance> {
   const readonly = !!(opts.readonly || fsys.readonly);
-  const direct = fsys.hostPath?.('/');
+  const hostDir = fsys.hostPath?.("/");
   let mirror: Mirror | undefined;
   let hostRoot: string;
-  if (direct !== undefined) {
-    hostRoot = fs.realpathSync(direct);
+  if (hostDir !== undefined) {
+    hostRoot = fs.realpathSync(hostDir);
   } else {
     hostRoot = path.join(ctx.scratchDir(), 'tree');
     mirror = new Mirror(fsys, hostRoot, (m) => ctx.warn(m));
     await mirror.materialize();
     const m = mirror;
-    ctx.onProcessExit((pid) => void m.exited(pid));
+    ctx.onProcessExit((pid) => m.exited(pid));
   }
-  ctx.showPath(hostRoot, opts.mount);
-  const paths = new MountPaths(opts.mount, hostRoot);
+  const mount = mountPoint(opts.mount, 'mount');
+  ctx.showPath(hostRoot, mount);
+  const under = (p: string) => p === mount || p.startsWith(mount + '/');
 
   /** The host path of an open fd of the calling thread, if it is in this mount. */
   const fdHost = (tid: number, fd: number): string | undefined => {
@@ -124,19 +136,25 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
     }
   };
 
+  // Native code has resolved each path in the view (symlinks, "..", the mount
+  // point's parent) and, when it went through the mount, gives its host form.
   const handle: Handler = (call) => {
-    const spec = SYSCALL_SPECS[call.name];
-    const specs = spec.paths ?? [];
     const kind = KINDS[call.name] ?? 'query';
-    // Each path argument: resolved here when it is under the mount, else left alone.
-    const res: (Resolved | undefined)[] = call.paths.map((p, i) =>
-      p.mine && p.canonical !== undefined && specs[i] ? paths.resolve(p.canonical, follows(call, specs[i])) : undefined,
-    );
-    for (const r of res) if (r?.where === 'error') return errno(r.errno);
-    const inside = res.map((r) => r?.where === 'in');
+    const res: Where[] = call.paths.map((p) => {
+      if (!p.mine || p.canonical === undefined) return undefined;
+      if (!under(p.canonical)) return { in: false, host: p.host };
+      const rel = p.canonical === mount ? '/' : p.canonical.slice(mount.length);
+      return { in: true, host: p.host, rel: p.missing ? undefined : rel };
+    });
+    const inside = res.map((r) => !!r?.in);
     // The fd itself (AT_EMPTY_PATH, utimensat's NULL): a kernel object; no path to rewrite.
     const itself = call.paths.map((p) => p.raw === '');
 
+    // The mount point itself cannot be removed or renamed, nor replaced.
+    if ((kind === 'remove' || kind === 'rename') && res.some((r) => r?.in && r.rel === '/')) {
+      const unlink = call.name === 'unlink' || (call.name === 'unlinkat' && (call.int(2) & AT_REMOVEDIR) === 0);
+      return errno(unlink ? 'EISDIR' : 'EBUSY');
+    }
     // One name here and one elsewhere (outside, or in another mount): two file
     // systems in the kernel's eyes.
     if ((kind === 'rename' || kind === 'link') && inside[0] !== inside[1]) return errno('EXDEV');
@@ -146,18 +164,25 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
       if ((flags & O_TMPFILE) === O_TMPFILE && inside[0]) return errno('EOPNOTSUPP');
     }
     if (readonly && inside.some(Boolean)) {
-      const refused = refuseReadonly(kind, flags, res);
+      const mode = !ACCESS.has(call.name) ? 0 : call.name === 'access' ? call.int(1) : call.int(2);
+      const refused = refuseReadonly(kind, flags, res, itself, mode);
       if (refused) return refused;
     }
-
+    const specs = SYSCALL_SPECS[call.name].paths ?? [];
     const args: Record<number, string> = {};
     res.forEach((r, i) => {
-      if (!r || itself[i]) return;
-      if (r.where === 'in') args[specs[i].arg] = r.host;
-      else if (r.where === 'out') args[specs[i].arg] = r.path;
+      if (r?.host !== undefined && !itself[i]) args[specs[i].arg] = r.host;
     });
-    if (kind === 'exec' && inside[0] && !itself[0]) {
-      const script = scriptExec(call, res[0] as Extract<Resolved, { where: 'in' }>, paths);
+    if (call.name === 'openat2' && res[0] && resolveFlags(call) !== 0n) {
+      // RESOLVE_*: the kernel must do the walk itself. Relative to a dirfd or
+      // cwd (a host directory) it does as given; an absolute path is moved
+      // to the host directory as written (like a real bind mount).
+      const raw = call.paths[0].raw;
+      delete args[specs[0].arg];
+      if (raw === mount || raw.startsWith(mount + '/')) args[specs[0].arg] = hostRoot + raw.slice(mount.length);
+    }
+    if (kind === 'exec' && inside[0] && !itself[0] && res[0]?.host !== undefined) {
+      const script = scriptExec(call, res[0].host, mount, hostRoot);
       if (script) return script;
     }
     const onExit = mirror ? writeBack(mirror, call, kind, flags, res) : undefined;
@@ -165,8 +190,20 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
     return rewrite(args, onExit);
   };
 
+  // What native code may do without this handler: what changes nothing, and
+  // (without a copy to write back to, and writable) what changes one name.
+  const direct: SyscallName[] = [];
+  for (const [name, spec] of Object.entries(SYSCALL_SPECS) as [SyscallName, (typeof SYSCALL_SPECS)[SyscallName]][]) {
+    if (!spec.paths?.length || spec.refuse) continue;
+    const kind = KINDS[name] ?? 'query';
+    // access(W_OK) on a read-only mount is EROFS: the handler answers it.
+    if (readonly && ACCESS.has(name)) continue;
+    if (kind === 'query' || (kind === 'open' && name !== 'creat')) direct.push(name);
+    else if (!mirror && !readonly && (kind === 'create' || kind === 'remove' || kind === 'attr')) direct.push(name);
+  }
+
   const instance: ModuleInstance = {
-    paths: { prefixes: [opts.mount], other: handle },
+    paths: { prefixes: [mount], other: handle, direct },
     syscalls: {},
     async close() {
       await mirror?.reconcile();
@@ -182,6 +219,8 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
     instance.syscalls!.fsync = sync;
     instance.syscalls!.fdatasync = sync;
   }
+  const glue = mountPointEntry(mount, hostRoot, ctx);
+  if (glue) instance.fds = { handlers: { getdents64: glue } };
   if (readonly) {
     for (const name of FD_CHANGES)
       instance.syscalls![name] = (call) => (fdHost(call.tid, call.int(0)) ? errno('EROFS') : undefined);
@@ -189,11 +228,70 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
   return instance;
 }
 
+/**
+ * A mount point the host does not have is still an entry of its parent
+ * directory in the view: getdents64 on the parent (routed by its inode) adds
+ * it once the kernel's listing has ended, and again after a rewind.
+ */
+function mountPointEntry(mount: string, hostRoot: string, ctx: ModuleContext): Handler | undefined {
+  const parent = path.posix.dirname(mount);
+  const name = path.posix.basename(mount);
+  let pst: fs.BigIntStats;
+  try {
+    fs.lstatSync(mount);
+    return undefined; // listed by the kernel
+  } catch {
+    /* not on the host */
+  }
+  try {
+    pst = fs.statSync(parent, { bigint: true });
+  } catch {
+    return undefined; // no parent on the host either: nothing lists it
+  }
+  ctx.claimInode(pst.dev, pst.ino);
+  const ino = fs.statSync(hostRoot, { bigint: true }).ino;
+  const added = new Set<string>(); // "pid:fd" whose listing got the entry since its last rewind
+  ctx.onProcessExit((pid) => {
+    for (const k of added) if (k.startsWith(`${pid}:`)) added.delete(k);
+  });
+  return (call) => {
+    const fd = call.int(0);
+    const key = `${call.pid}:${fd}`;
+    let pos = -1;
+    try {
+      pos = Number(/^pos:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${call.tid}/fdinfo/${fd}`, 'utf8'))?.[1] ?? -1);
+    } catch {
+      return undefined; // EBADF from the kernel
+    }
+    if (pos === 0) added.delete(key);
+    const buf = call.ptr(1);
+    const size = Number(call.ulong(2));
+    return forward((exit) => {
+      if (exit.result !== 0 || added.has(key)) return undefined;
+      const nameBuf = Buffer.from(name);
+      const reclen = (19 + nameBuf.length + 1 + 7) & ~7;
+      if (reclen > size) return undefined;
+      const d = Buffer.alloc(reclen);
+      d.writeBigUInt64LE(ino, 0);
+      d.writeBigInt64LE(0x7fffffffffffffffn, 8); // d_off: past every real entry
+      d.writeUInt16LE(reclen, 16);
+      d.writeUInt8(4, 18); // DT_DIR
+      nameBuf.copy(d, 19);
+      exit.mem.write(buf, d);
+      added.add(key);
+      return reclen;
+    });
+  };
+}
+
 /** EROFS, or the error the kernel gives first on a read-only file system. */
-function refuseReadonly(kind: Kind, flags: number, res: (Resolved | undefined)[]): Action | undefined {
-  const r = res.find((x) => x?.where === 'in') as Extract<Resolved, { where: 'in' }> | undefined;
-  if (!r) return undefined;
+function refuseReadonly(kind: Kind, flags: number, res: Where[], itself: boolean[], access: number): Action | undefined {
+  const i = res.findIndex((x) => x?.in);
+  if (i < 0) return undefined;
+  const r = res[i]!;
   const exists = () => {
+    if (itself[i]) return true; // an open fd: the object is there
+    if (r.host === undefined) return false;
     try {
       fs.lstatSync(r.host);
       return true;
@@ -202,17 +300,20 @@ function refuseReadonly(kind: Kind, flags: number, res: (Resolved | undefined)[]
     }
   };
   switch (kind) {
-    case 'query':
     case 'exec':
       return undefined;
-    case 'open':
-      if ((flags & O_ACCMODE) === 0 && !(flags & O_TRUNC)) {
-        if (!(flags & O_CREAT)) return undefined;
-        // O_CREAT of an existing file opens it; only a creation needs a write.
-        if (exists()) return flags & O_EXCL ? errno('EEXIST') : undefined;
-        return errno('EROFS');
+    case 'query':
+      return access & W_OK && exists() ? errno('EROFS') : undefined;
+    case 'open': {
+      const writes = (flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0;
+      if (flags & O_CREAT) {
+        // A creation needs a write first (EROFS before EACCES); an existing file is opened.
+        if (!exists()) return errno('EROFS');
+        if (flags & O_EXCL) return errno('EEXIST');
       }
+      if (!writes) return undefined;
       return exists() ? errno('EROFS') : undefined; // ENOENT & co from the kernel
+    }
     case 'create':
       return exists() ? errno('EEXIST') : errno('EROFS');
     case 'attr':
@@ -227,10 +328,11 @@ function refuseReadonly(kind: Kind, flags: number, res: (Resolved | undefined)[]
  * the host path of the script; run the interpreter with the view path instead,
  * as the kernel would for a script at that path.
  */
-function scriptExec(call: SyscallCall, r: Extract<Resolved, { where: 'in' }>, paths: MountPaths): Action | undefined {
+function scriptExec(call: SyscallCall, host: string, mount: string, hostRoot: string): Action | undefined {
+  if (call.name !== 'execve') return undefined; // execveat of a script: left to the kernel
   let head: Buffer;
   try {
-    const fd = fs.openSync(r.host, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const fd = fs.openSync(host, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     try {
       head = Buffer.alloc(256);
       head = head.subarray(0, fs.readSync(fd, head, 0, 256, 0));
@@ -242,7 +344,7 @@ function scriptExec(call: SyscallCall, r: Extract<Resolved, { where: 'in' }>, pa
   }
   if (head.length < 2 || head[0] !== 0x23 || head[1] !== 0x21) return undefined;
   try {
-    fs.accessSync(r.host, fs.constants.X_OK);
+    fs.accessSync(host, fs.constants.X_OK);
   } catch {
     return errno('EACCES');
   }
@@ -252,7 +354,6 @@ function scriptExec(call: SyscallCall, r: Extract<Resolved, { where: 'in' }>, pa
   const sp = line.search(/[ \t]/);
   const interp = sp < 0 ? line : line.slice(0, sp);
   const optArg = sp < 0 ? undefined : line.slice(sp).replace(/^[ \t]+/, '');
-  if (call.name !== 'execve') return undefined; // execveat of a script: left to the kernel
   // argv: interpreter [optional argument] script-path argv[1...]
   const argvPtr = call.ptr(1);
   const oldArgs: number[] = [];
@@ -261,7 +362,8 @@ function scriptExec(call: SyscallCall, r: Extract<Resolved, { where: 'in' }>, pa
     if (p === 0) break;
     oldArgs.push(p);
   }
-  const strings = [interp, ...(optArg ? [optArg] : []), paths.view(r.rel)];
+  // The script's name as the process gave it, as the kernel passes it ($0).
+  const strings = [interp, ...(optArg ? [optArg] : []), call.paths[0].raw];
   const blobs = strings.map((s) => Buffer.from(s + '\0'));
   const addrs = blobs.map((b) => {
     const a = call.mem.alloc(b.length);
@@ -273,14 +375,9 @@ function scriptExec(call: SyscallCall, r: Extract<Resolved, { where: 'in' }>, pa
   all.forEach((a, i) => vec.writeBigUInt64LE(BigInt(a), i * 8));
   const vecAddr = call.mem.alloc(vec.length);
   call.mem.write(vecAddr, vec);
-  // The interpreter's own path is resolved by the kernel; one inside this mount
-  // goes through the view when the process execs it (it is the new filename).
-  let file = interp;
-  if (paths.contains(interp)) {
-    const ir = paths.resolve(interp, true);
-    if (ir.where === 'in') file = ir.host;
-    else if (ir.where === 'out') file = ir.path;
-  }
+  // An interpreter inside this mount is run from its host path (symlinks in
+  // its path are the kernel's to follow there).
+  const file = interp === mount || interp.startsWith(mount + '/') ? hostRoot + interp.slice(mount.length) : interp;
   const fileBuf = Buffer.from(file + '\0');
   const fileAddr = call.mem.alloc(fileBuf.length);
   call.mem.write(fileAddr, fileBuf);
@@ -288,11 +385,8 @@ function scriptExec(call: SyscallCall, r: Extract<Resolved, { where: 'in' }>, pa
 }
 
 /** The exit hook that repeats a successful change in the file system. */
-function writeBack(m: Mirror, call: SyscallCall, kind: Kind, flags: number, res: (Resolved | undefined)[]) {
-  const rel = (i: number) => {
-    const r = res[i];
-    return r?.where === 'in' && r.complete ? r.rel : undefined;
-  };
+function writeBack(m: Mirror, call: SyscallCall, kind: Kind, flags: number, res: Where[]) {
+  const rel = (i: number) => res[i]?.rel;
   const pid = call.pid;
   switch (kind) {
     case 'open': {
