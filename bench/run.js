@@ -74,7 +74,7 @@ const N = {
   // Mount workloads.
   mountOpenclose: { n: scale(100_000), nTraced: scale(10_000) },
   readMiB: 64,
-  readPasses: QUICK ? 3 : 10,
+  readPasses: QUICK ? 3 : 20,
   tree: QUICK ? [10, 10, 20] : [10, 10, 100], // dirs, subdirs per dir, files per subdir
   findReps: QUICK ? 1 : 7,
 };
@@ -536,7 +536,7 @@ function main() {
       // Mount workloads: scripts whose last step prints the figure.
       {
         name: 'mount seq read',
-        desc: `read a ${N.readMiB} MiB file in the mount: ${N.readPasses} passes of open, read() in 128 KiB chunks, close; ms per pass (the file is written in the mount by the same run first, not timed)`,
+        desc: `read a ${N.readMiB} MiB file in the mount: ${N.readPasses} passes of open, read() in 128 KiB chunks, close; ms of the median pass (the file is written in the mount by the same run first, not timed)`,
         kind: 'ms',
         configs: mountConfigs,
         mount: true,
@@ -545,6 +545,8 @@ function main() {
         argv: (n, c) =>
           script(`${bin('seqread')} write ${inMount(c, 'seq.dat')} ${n}`, `exec ${bin('seqread')} read ${inMount(c, 'seq.dat')} ${N.readPasses}`),
         before: (c) => rmOnHost(c, 'seq.dat'),
+        note: (stdout) => Number.parseFloat(stdout.trim().split('\n').slice(-2, -1)[0]),
+        noteText: (ms) => `first pass (first open after the write) ${ms.toFixed(1)} ms`,
         runs: MICRO_RUNS,
       },
       {
@@ -585,8 +587,8 @@ function main() {
             `exec ${bin('timeit')} -r ${N.findReps} -l ${n} find ${inMount(c, 'tree')} -type f`,
           ),
         // vfs: mktree's own time, the line before the figure.
-        setupFigure: (stdout) => Number.parseFloat(stdout.trim().split('\n').slice(-2, -1)[0]),
-        setupText: (ms) => `tree created in the view by mktree: ${ms.toFixed(0)} ms, ${((ms * 1000) / TREE_FILES).toFixed(0)} µs per file (open O_CREAT + close; the ${N.tree[0] * (1 + N.tree[1])} mkdirs included)`,
+        note: (stdout) => Number.parseFloat(stdout.trim().split('\n').slice(-2, -1)[0]),
+        noteText: (ms) => `tree created in the view by mktree: ${ms.toFixed(0)} ms, ${((ms * 1000) / TREE_FILES).toFixed(0)} µs per file (open O_CREAT + close; the ${N.tree[0] * (1 + N.tree[1])} mkdirs included)`,
         runs: FIND_RUNS,
       },
     ].filter((w) => !ONLY || ONLY.test(w.name));
@@ -598,7 +600,7 @@ function main() {
         const rows = new Map(
           w.configs.map((c) => {
             const n = w.n(c);
-            return [c, { workload: w.name, desc: w.desc, config: c, label: CONFIGS[c].label, pinned, n, nLabel: w.nLabel?.(n) ?? null, unit: w.kind === 'ns' ? 'ns/call' : w.kind === 'ms' ? 'ms' : 's', values: [], walls: [], setupValues: [], errors: [], stats: [] }];
+            return [c, { workload: w.name, desc: w.desc, config: c, label: CONFIGS[c].label, pinned, n, nLabel: w.nLabel?.(n) ?? null, unit: w.kind === 'ns' ? 'ns/call' : w.kind === 'ms' ? 'ms' : 's', values: [], walls: [], noteValues: [], errors: [], stats: [] }];
           }),
         );
         progress(`${w.name}, ${pinned ? 'pinned (taskset -c 0)' : 'unpinned'}: ${w.configs.length} configs × ${w.runs} runs`);
@@ -638,8 +640,8 @@ function main() {
             if (Number.isFinite(value)) {
               row.values.push(value);
               row.walls.push(r.wall);
-              const setup = w.setupFigure?.(r.stdout);
-              if (Number.isFinite(setup)) row.setupValues.push(setup);
+              const note = w.note?.(r.stdout);
+              if (Number.isFinite(note)) row.noteValues.push(note);
               row.stats.push(CONFIGS[c].vview ? parseStats(r.stderr) : null);
             } else {
               row.errors.push(r.code === 0 ? `exit 0 but no figure: ${JSON.stringify(r.stdout.trim().slice(-200))} ${failureText(r)}` : failureText(r));
@@ -655,7 +657,7 @@ function main() {
         for (const row of rows.values()) {
           row.median = row.values.length ? median(row.values) : NaN;
           row.wallMedian = row.walls.length ? median(row.walls) : NaN;
-          row.setupMedian = row.setupValues.length ? median(row.setupValues) : NaN;
+          row.noteMedian = row.noteValues.length ? median(row.noteValues) : NaN;
           row.ratio = row.median / nativeMedian;
           // The stats of the median run.
           // (runs are paired with their stats; for an even count, the upper middle run)
@@ -774,8 +776,10 @@ function main() {
             const stops = Number(/(\d+) tracer stops/.exec(r.stats?.summary ?? '')?.[1]);
             text += `; ${(r.median / 1000).toFixed(2)} µs per pair`;
             if (Number.isFinite(stops)) text += `, ${(stops / r.n).toFixed(2)} tracer stops per pair (${stops} stops in the run, setup included)`;
+            const h = r.stats?.handlers?.filter((h) => h.calls >= r.n / 2);
+            if (h?.length) text += `; handlers: ${h.map((h) => `${h.module} ${h.syscall} ${h.calls} calls, ${h.usPerCall} µs/call`).join(', ')}`;
           }
-          if (Number.isFinite(r.setupMedian)) text += `; ${w.setupText(r.setupMedian)}`;
+          if (Number.isFinite(r.noteMedian)) text += `; ${w.noteText(r.noteMedian)}`;
           mountLines.push(text);
         }
       }
@@ -839,7 +843,7 @@ function main() {
       runs: { micro: MICRO_RUNS, make: MAKE_RUNS, mountFind: FIND_RUNS },
       counts: { ...N, cpu: cpuN, makeFiles: MAKE_FILES },
       mounts: { vfs: VFS_MNT, bind: BIND_MNT },
-      results: results.map(({ workload, desc, config, label, pinned, n, unit, values, walls, median: m, wallMedian, ratio, target, stats, errors, skipped, setupValues, setupMedian }) => ({
+      results: results.map(({ workload, desc, config, label, pinned, n, unit, values, walls, median: m, wallMedian, ratio, target, stats, errors, skipped, noteValues, noteMedian }) => ({
         workload,
         desc,
         config,
@@ -851,7 +855,8 @@ function main() {
         median: Number.isFinite(m) ? m : null,
         wallSeconds: walls,
         wallMedianSeconds: Number.isFinite(wallMedian) ? wallMedian : null,
-        ...(setupValues.length ? { setupValues, setupMedian } : {}),
+        // A second figure of the run (mount seq read: the first pass; mount find: creating the tree in a vfs).
+        ...(noteValues.length ? { noteValues, noteMedian } : {}),
         ratioToNative: Number.isFinite(ratio) ? ratio : null,
         target: target ?? null,
         stats,
