@@ -608,8 +608,8 @@ function main() {
         for (let rep = 0; rep < w.runs; rep++) {
           for (const c of w.configs) {
             const row = rows.get(c);
-            // A mount that failed its probe is not run; a configuration that failed its
-            // first run or timed out is not run again (a failure is recorded once).
+            // Mount workloads: a mount that failed its probe is not run; a configuration
+            // that failed its first run or timed out is not run again (recorded once).
             if (w.mount && CONFIGS[c].broken) {
               if (!row.errors.length) row.errors.push(`not run (mount probe failed): ${CONFIGS[c].broken}`);
               continue;
@@ -625,7 +625,7 @@ function main() {
             if (pinned) argv = ['taskset', '-c', '0', ...argv];
             w.before?.(c);
             const r = await exec(argv, { cwd: w.cwd ?? tmp, stdout: w.quietStdout ? 'ignore' : 'pipe', timeoutMs: w.mount ? MOUNT_TIMEOUT_MS : RUN_TIMEOUT_MS });
-            if (r.timedOut) (w.timedOutIn ??= new Set()).add(c);
+            if (w.mount && r.timedOut) (w.timedOutIn ??= new Set()).add(c);
             let value = NaN;
             if (r.code === 0) {
               if (w.kind === 'wall') value = r.wall;
@@ -645,7 +645,7 @@ function main() {
               row.stats.push(CONFIGS[c].vview ? parseStats(r.stderr) : null);
             } else {
               row.errors.push(r.code === 0 ? `exit 0 but no figure: ${JSON.stringify(r.stdout.trim().slice(-200))} ${failureText(r)}` : failureText(r));
-              if (r.timedOut || rep === 0) {
+              if (w.mount && (r.timedOut || rep === 0)) {
                 row.giveUp = true;
                 row.skipped = w.runs - rep - 1;
               }
