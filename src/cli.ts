@@ -117,7 +117,7 @@ export async function main(argv: string[]): Promise<number> {
       const key = (e as { key?: (string | number)[] }).key;
       fail(`${x.flag}: ${key?.length ? `${key.join('.')}: ` : ''}${(e as Error).message}`);
     }
-    config.modules.push({ ref: x.name, def, options, name: x.name });
+    config.modules.push({ ref: x.name, def, options, name: x.name, where: x.flag });
   }
   if (fakeroot) {
     if (config.modules.some((m) => m.name === 'fakeroot')) fail('--fakeroot: the config already has a fakeroot module');

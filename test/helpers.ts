@@ -372,3 +372,50 @@ export async function waitUntil(fn: () => boolean, ms: number, step = 50): Promi
     await new Promise((r) => setTimeout(r, step));
   }
 }
+
+// ---- side by side: the same script in a view and natively --------------------
+
+/** Replaces every occurrence of each key (longest first) with its value. */
+export function replaceAll(text: string, map: Record<string, string>): string {
+  let out = text;
+  for (const k of Object.keys(map).sort((a, b) => b.length - a.length)) if (k) out = out.split(k).join(map[k]);
+  return out;
+}
+
+export interface SideBySide {
+  view: RunResult;
+  native: RunResult;
+  /** stdout and stderr of each, with the side's own paths replaced by their names (e.g. "$W"). */
+  viewOut: string;
+  nativeOut: string;
+  viewErr: string;
+  nativeErr: string;
+}
+
+/**
+ * Runs `sh -c SCRIPT` under `vview run VIEWFLAGS --` and natively, with the
+ * same options. `viewVars` and `nativeVars` are environment variables (e.g.
+ * W: the work directory, the mount in the view and a real directory natively);
+ * their values are replaced by "$NAME" in the outputs, so only what must
+ * differ is normalized.
+ */
+export async function sideBySideScript(
+  t: ExecutionContext,
+  script: string,
+  o: { viewFlags: string[]; viewVars: Record<string, string>; nativeVars: Record<string, string> } & Omit<RunOptions, 't'>,
+): Promise<SideBySide> {
+  const env = o.env ?? process.env;
+  const names = (vars: Record<string, string>) => Object.fromEntries(Object.entries(vars).map(([k, v]) => [v, `$${k}`]));
+  const [view, nat] = await Promise.all([
+    vview(['run', ...o.viewFlags, '--', 'sh', '-c', script], { ...o, t, env: { ...env, ...o.viewVars } }),
+    native(['sh', '-c', script], { ...o, t, env: { ...env, ...o.nativeVars } }),
+  ]);
+  return {
+    view,
+    native: nat,
+    viewOut: replaceAll(view.stdout, names(o.viewVars)),
+    nativeOut: replaceAll(nat.stdout, names(o.nativeVars)),
+    viewErr: replaceAll(view.stderr, names(o.viewVars)),
+    nativeErr: replaceAll(nat.stderr, names(o.nativeVars)),
+  };
+}

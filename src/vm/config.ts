@@ -22,6 +22,8 @@ export interface ModuleEntry {
   def: ModuleDefinition<unknown>;
   options: unknown;
   name: string;
+  /** Where the entry comes from, for messages: "view.yaml:4: modules[1]", "--mount /x=memfs". */
+  where?: string;
 }
 
 export interface ViewConfig {
@@ -41,6 +43,11 @@ function keyText(p: KeyPath): string {
 class Locator {
   constructor(private readonly file: string, private readonly doc?: Document, private readonly lines?: LineCounter) {}
   error(key: KeyPath, message: string): ConfigError {
+    return new ConfigError(`${this.where(key)}: ${message}`);
+  }
+
+  /** "file:line: key" */
+  where(key: KeyPath): string {
     let where = this.file;
     if (this.doc && this.lines) {
       // Walk the key path; report the line of the deepest key (a mapping key, or a
@@ -60,7 +67,7 @@ class Locator {
       }
       if (at) where += `:${this.lines.linePos(at[0]).line}`;
     }
-    return new ConfigError(`${where}: ${key.length ? keyText(key) + ': ' : ''}${message}`);
+    return key.length ? `${where}: ${keyText(key)}` : where;
   }
 }
 
@@ -115,7 +122,7 @@ export async function resolveConfig(raw: unknown, baseDir: string, loc: Locator 
         throw at.error(['modules', i, ref], (e as Error).message);
       }
     }
-    modules.push({ ref, def, options: parsed, name: def.name });
+    modules.push({ ref, def, options: parsed, name: def.name, where: at.where(['modules', i]) });
   }
   return { file, modules };
 }

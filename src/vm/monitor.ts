@@ -104,7 +104,7 @@ export async function run(opts: RunOptions): Promise<number> {
       warn: warn(entry.name),
     };
     try {
-      modules.push({ name: entry.name, instance: await entry.def.setup(entry.options, ctx) });
+      modules.push({ name: entry.name, instance: await entry.def.setup(entry.options, ctx), where: entry.where });
     } catch (e) {
       await closeAll(modules, errFd);
       scratch.remove();

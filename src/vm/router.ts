@@ -21,6 +21,8 @@ import {
 export interface LoadedModule {
   name: string;
   instance: ModuleInstance;
+  /** Where it was configured, for messages (ModuleEntry.where). */
+  where?: string;
 }
 
 export interface TraceSink {
@@ -100,10 +102,13 @@ export class Router {
     // Two mounts one inside the other: which one serves a path would depend on
     // the order of lookups; refused.
     const mounts = this.prefixes.filter((p) => !p.nrs);
+    const where = (i: number) => modules[i].where ?? `modules[${i}]`;
     for (const a of mounts)
       for (const b of mounts)
         if (a.module !== b.module && (b.path === a.path || b.path.startsWith(a.path === '/' ? '/' : a.path + '/')))
-          throw new Error(`overlapping mounts: modules[${a.module}] (${modules[a.module].name}) at ${a.path} and modules[${b.module}] (${modules[b.module].name}) at ${b.path}`);
+          throw new Error(
+            `${where(b.module)}: the mount ${b.path} (${modules[b.module].name}) overlaps the mount ${a.path} (${modules[a.module].name}) of ${where(a.module)}; mounts cannot be nested`,
+          );
     // Under a mount, calls that would change what paths mean (mount, chroot) or
     // reach files without a path syscall (io_uring) are refused.
     if (this.mounts) {

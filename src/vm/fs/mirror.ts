@@ -196,6 +196,14 @@ export class Mirror {
     if (!st) return;
     const type = typeOf(st);
     const perm = Number(st.mode & 0o7777n);
+    // Two processes created it at once (both saw it missing): the second is a change.
+    let there = false;
+    try {
+      there = (await this.fsys.getattr(rel)).type === type;
+    } catch {
+      /* not there: made below */
+    }
+    if (there) return this.changedNow(rel);
     await this.apply(`${type} creation`, async () => {
       switch (type) {
         case 'dir':

@@ -65,8 +65,12 @@ const KINDS: Partial<Record<SyscallName, Kind>> = {
 const W_OK = 2;
 const ACCESS = new Set<SyscallName>(['access', 'faccessat', 'faccessat2']);
 
-/** Calls on an fd that change a file: a read-only bind refuses them when the fd is its own. */
-const FD_CHANGES: SyscallName[] = ['fchmod', 'fchown', 'fsetxattr', 'fremovexattr', 'ftruncate', 'fallocate'];
+/**
+ * Calls on an fd that change a file's attributes: a read-only bind refuses
+ * them when the fd is its own. (Content needs a writable fd, which it never
+ * hands out; ftruncate of a read-only fd stays the kernel's EINVAL.)
+ */
+const FD_CHANGES: SyscallName[] = ['fchmod', 'fchown', 'fsetxattr', 'fremovexattr'];
 
 /** The open flags of an open-family call (creat: O_CREAT|O_WRONLY|O_TRUNC). */
 function openFlagsOf(call: SyscallCall): number {
