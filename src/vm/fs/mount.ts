@@ -73,7 +73,7 @@ function resolveFlags(call: SyscallCall): bigint {
 
 export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx: ModuleContext): Promise<ModuleInstance> {
   const readonly = !!(opts.readonly || fsys.readonly);
-  const hostDir = fsys.hostPath?.("/");
+  const hostDir = fsys.hostPath?.('/');
   let mirror: Mirror | undefined;
   let hostRoot: string;
   if (hostDir !== undefined) {
