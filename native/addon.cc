@@ -276,7 +276,7 @@ Napi::Value Next(const Napi::CallbackInfo& info) {
         p.Set("raw", Napi::String::New(env, pr.raw));
         if (!pr.error) p.Set("canonical", Napi::String::New(env, pr.canonical));
         if (!pr.host.empty()) p.Set("host", Napi::String::New(env, pr.host));
-        if (pr.missing) p.Set("missing", Napi::Boolean::New(env, true));
+        if (pr.lexical) p.Set("lexical", Napi::Boolean::New(env, true));
         p.Set("module", Napi::Number::New(env, pr.module));
         p.Set("error", Napi::Number::New(env, pr.error));
         ps.Set((uint32_t)i, p);

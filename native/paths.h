@@ -46,7 +46,6 @@ class PathResolver {
 
   // Mounts: [view path, host directory], longest view path first.
   void set_mounts(std::vector<std::pair<std::string, std::string>> m) { views_ = std::move(m); }
-  bool has_mounts() const { return !views_.empty(); }
   // The host path of a view path; false when it is not below a mount.
   bool to_host(const std::string& view, std::string& out) const;
 

@@ -282,7 +282,7 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
   }
   out.canonical = std::move(c.path);
   out.host = std::move(c.host);
-  out.missing = c.lexical;
+  out.lexical = c.lexical;
   out.module = match_prefix(out.canonical, nr);
   if (out.module < 0 && !c.touched.empty()) out.module = match_prefix(c.touched, nr);
   // Relative to a directory inside a mount but leading out of it ("..",
@@ -383,21 +383,10 @@ bool Tracer::on_seccomp(Tracee& t, Event& ev) {
   }
   // Below a mount whose module lets native code do this call: rewrite, no JavaScript.
   bool rewritten = matched == kRoutePath && native_rewrite(t, route, ev);
-  if (rewritten) {
+  if (rewritten) native_rewrites++;
+  if (!matched || rewritten) {
     fast_resumes++;
-    native_rewrites++;
-    // The stat view sees the host path now in the arguments.
-    if ((route.bits & kRouteStat) && stat_view.enabled && !stat_view.identity()) return show_stat(t, route);
-    if (route.bits & kRouteCwd) {
-      t.await_exit = t.native_exit = true;
-      ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
-      return false;
-    }
-    cont(t.tid);
-    return false;
-  }
-  if (!matched) {
-    fast_resumes++;
+    // (After a rewrite the stat view sees the host path in the arguments.)
     if ((route.bits & kRouteStat) && stat_view.enabled && !stat_view.identity()) return show_stat(t, route);
     if (route.bits & kRouteCwd) {
       // The cwd changes when the call completes: drop the cache again then.

@@ -67,7 +67,7 @@ struct PathResult {
   std::string raw;        // as the tracee passed it
   std::string canonical;  // empty when it could not be canonicalized (kernel answers)
   std::string host;       // through a mount: the path to give the kernel (Canonical::host)
-  bool missing = false;   // a component before the last did not exist (the rest is lexical)
+  bool lexical = false;   // a component before the last did not exist (the rest is lexical)
   uint64_t open_flags = 0;  // open family: the flags
   int module = -1;        // owner of the mount prefix it falls under, or -1
   int error = 0;          // -errno from reading / canonicalizing

@@ -316,3 +316,23 @@ test('--fakeroot stops only what it serves: path syscalls other than open run wi
   t.true(line.includes('openat'), line);
   t.false(/readlink|getdents|access|mount/.test(line), line);
 });
+
+// ---- with a mount ----------------------------------------------------------------
+// Stats under a vfs or bind mount are rewritten to their host path in native code;
+// the fake ownership must still be shown, and chown recorded on the host object.
+
+for (const kind of ['vfs', 'bind'] as const) {
+  test(`--fakeroot inside a ${kind} mount: new files are root's, chown and mknod are shown`, async (t) => {
+    const dir = workDir(`fr-${kind}-`);
+    const src = path.join(dir, 'src');
+    fs.mkdirSync(src, { mode: 0o777 });
+    fs.chmodSync(src, 0o777);
+    const mount = kind === 'vfs' ? ['--mount', '/frmnt=memfs'] : ['--bind', `${src}:/frmnt`];
+    const script =
+      'cd /frmnt && touch f && mkdir d && chown 12:34 f && mknod dev c 1 3 && ' +
+      'stat -c "%n %u %g %F" f d dev && ls -ln f | cut -d" " -f3-4';
+    const r = await inView(t, dir, script, ['--fakeroot', ...mount]);
+    t.is(r.status, 0, describe(r));
+    t.is(r.stdout, 'f 12 34 regular empty file\nd 0 0 directory\ndev 0 0 character special file\n12 34\n', describe(r));
+  });
+}

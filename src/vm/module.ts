@@ -68,7 +68,7 @@ export interface CallPath {
    */
   host?: string;
   /** A component before the last does not exist (canonical is lexical from there: the call fails). */
-  missing: boolean;
+  lexical: boolean;
 }
 
 export interface CallFd {

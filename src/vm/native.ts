@@ -40,8 +40,8 @@ export interface NativePath {
   canonical?: string;
   /** Through a mount: the path the kernel must be given (host form). */
   host?: string;
-  /** A component did not exist: the canonical path is lexical from there. */
-  missing?: boolean;
+  /** A component before the last did not exist: the canonical path is lexical from there. */
+  lexical?: boolean;
   module: number;
   error: number;
 }

@@ -342,7 +342,7 @@ export class Router {
   // ---- helpers ---------------------------------------------------------------
 
   private makeCall(ev: SyscallEvent, name: SyscallName, module: number, route: 'name' | 'path' | 'fd'): SyscallCall {
-    const paths: CallPath[] = ev.paths.map((p) => ({ raw: p.raw, canonical: p.canonical, host: p.host, missing: !!p.missing, mine: p.module === module }));
+    const paths: CallPath[] = ev.paths.map((p) => ({ raw: p.raw, canonical: p.canonical, host: p.host, lexical: !!p.lexical, mine: p.module === module }));
     const fds: CallFd[] = ev.fds.map((f) => ({ fd: f.fd, dev: f.dev, ino: f.ino, mine: f.module === module }));
     const mem = this.memory(ev.tid);
     return {

@@ -107,7 +107,7 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
       if (!p.mine || p.canonical === undefined) return undefined;
       if (!under(p.canonical)) return { in: false, host: p.host };
       const rel = p.canonical === mount ? '/' : p.canonical.slice(mount.length);
-      return { in: true, host: p.host, rel: p.missing ? undefined : rel };
+      return { in: true, host: p.host, rel: p.lexical ? undefined : rel };
     });
     const inside = res.map((r) => !!r?.in);
     // The fd itself (AT_EMPTY_PATH, utimensat's NULL): a kernel object; no path to rewrite.
