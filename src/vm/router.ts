@@ -5,7 +5,7 @@
  */
 import { currentArch, type SyscallName } from './arch/index.js';
 import { SYSCALL_SPECS } from './syscalls/table.js';
-import type { PathArg } from './syscalls/spec.js';
+import { REFUSALS, type PathArg } from './syscalls/spec.js';
 import { formatCall, formatResult, type MemReader } from './syscalls/decode.js';
 import { errnoNumber } from './errno.js';
 import {
@@ -113,7 +113,7 @@ export class Router {
     // reach files without a path syscall (io_uring) are refused.
     if (this.mounts) {
       for (const [name, spec] of Object.entries(SYSCALL_SPECS) as [SyscallName, (typeof SYSCALL_SPECS)[SyscallName]][])
-        if (spec.refuse) this.refused.set(numbers[name], spec.refuse);
+        if (spec.refuse) this.refused.set(numbers[name], REFUSALS[spec.refuse]);
     }
   }
 

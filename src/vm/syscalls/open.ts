@@ -7,6 +7,14 @@ export const O_CREAT = 0o100;
 export const O_EXCL = 0o200;
 export const O_TRUNC = 0o1000;
 export const O_TMPFILE = 0o20000000 | 0o200000; // __O_TMPFILE | O_DIRECTORY
+const __O_TMPFILE = 0o20000000;
+
+/**
+ * The open flags that make an open change something: write access, create,
+ * truncate, an unnamed temporary file. An open with none of them only reads.
+ * Native code decides with the same mask (generated into native/generated/abi.h).
+ */
+export const OPEN_CHANGES = O_ACCMODE | O_CREAT | O_TRUNC | __O_TMPFILE;
 
 /**
  * The open flags of open, openat, openat2 (read from its struct open_how; a
@@ -29,4 +37,4 @@ export function openFlags(call: SyscallCall): number {
 }
 
 /** An open that neither writes, creates nor truncates. */
-export const isReadOnlyOpen = (flags: number) => (flags & O_ACCMODE) === 0 && (flags & (O_CREAT | O_TRUNC)) === 0;
+export const isReadOnlyOpen = (flags: number) => (flags & OPEN_CHANGES) === 0;

@@ -55,6 +55,56 @@ export interface PathArg {
   nullMeansFd?: boolean; // utimensat: a NULL path means the dirfd itself
 }
 
+/**
+ * What a call does to the file-system objects its path or fd arguments name.
+ * Every path syscall has one (a test checks it), and so do the fd calls that
+ * read or change an object's metadata. Modules derive their sets from it
+ * (src/vm/syscalls/classes.ts) instead of keeping lists of names.
+ * - 'query': reads metadata, a link or an attribute; changes nothing.
+ * - 'open': the open family; what it does depends on its flags (openFlags()).
+ * - 'create': makes one new name (mkdir, mknod, symlink).
+ * - 'remove': removes one name (unlink, rmdir).
+ * - 'rename', 'link': two names.
+ * - 'attr': changes an existing object (mode, owner, times, size, xattrs, fileattr).
+ * - 'write': changes content through an fd, which must be open for writing (the
+ *   kernel checks the fd's mode first: ftruncate of a read-only fd is EINVAL).
+ * - 'exec': runs or maps the file (execve, execveat, uselib).
+ * - 'cwd': changes the working directory; 'root': the root directory.
+ * - 'watch': puts a watch on the object (inotify, fanotify).
+ * - 'mount': changes what paths resolve to (the mount family).
+ * - 'admin': a system-wide use of the file (acct, swapon, swapoff, quotactl).
+ */
+export type Effect =
+  | 'query' | 'open' | 'create' | 'remove' | 'rename' | 'link' | 'attr' | 'write'
+  | 'exec' | 'cwd' | 'root' | 'watch' | 'mount' | 'admin';
+
+/** How a stat-family call takes its object and buffer (native code's stat view, statview.h). */
+export type StatKind = 'path' | 'link' | 'fd' | 'at' | 'statx';
+
+/**
+ * A named refusal policy: calls that reach files by a route the monitor cannot
+ * see or that change what paths mean. When any path module is loaded they are
+ * answered with this errno, and --trace and a warning say why.
+ */
+export const REFUSALS = {
+  mount: { errno: 'EPERM', why: "a mount changes what paths resolve to behind the monitor's back; a view with path modules does not allow it" },
+  chroot: { errno: 'EPERM', why: 'the monitor resolves paths against the real root; chroot inside a view with path modules is not supported' },
+  io_uring: {
+    errno: 'ENOSYS',
+    why:
+      'io_uring runs openat/statx/unlinkat/read/write... requests from a shared memory ring, so the ' +
+      'monitor never sees their paths or fds; ENOSYS makes liburing users fall back to plain syscalls ' +
+      '(setup, enter and register are all refused, so an inherited or received ring cannot be used either)',
+  },
+  open_by_handle: {
+    errno: 'EPERM',
+    why:
+      'open_by_handle_at opens a file from a file handle, bypassing path resolution, so no path module ' +
+      'can see or redirect it; it needs CAP_DAC_READ_SEARCH, so EPERM is what an unprivileged caller gets anyway',
+  },
+} as const satisfies Record<string, { errno: string; why: string }>;
+export type Refusal = keyof typeof REFUSALS;
+
 export interface SyscallSpec {
   /** Argument kinds in order, for decoding and display. */
   args: ArgKind[];
@@ -62,10 +112,16 @@ export interface SyscallSpec {
   paths?: PathArg[];
   /** Indices of arguments that hold an fd referring to an open file (fd routing). */
   fds?: number[];
+  /** What the call does to the objects it names (required for every path syscall). */
+  effect?: Effect;
+  /** access, faccessat, faccessat2: the argument holding the R_OK/W_OK/X_OK mask. */
+  accessMode?: number;
+  /** A stat-family call: how it takes its object and result buffer. */
+  stat?: StatKind;
   /**
    * The call cannot be virtualized by a path or fd module (it reaches files by a
-   * route the monitor cannot see: io_uring, open_by_handle_at, ...). When any path
-   * module is loaded it is refused with this errno, and --trace says why.
+   * route the monitor cannot see: io_uring, open_by_handle_at, ...): refused
+   * with the named policy whenever a path module is loaded.
    */
-  refuse?: { errno: string; why: string };
+  refuse?: Refusal;
 }

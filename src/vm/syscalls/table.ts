@@ -53,12 +53,12 @@ const FSPICK_EMPTY_PATH = 0x8;
 
 export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   read: { args: ['fd', 'ptr', 'size'], fds: [0] }, // 0
-  write: { args: ['fd', 'ptr', 'size'], fds: [0] }, // 1
-  open: { args: ['path', 'oflags', 'mode'], paths: [{ arg: 0, last: 'open', flags: 1 }] }, // 2
+  write: { effect: 'write', args: ['fd', 'ptr', 'size'], fds: [0] }, // 1
+  open: { effect: 'open', args: ['path', 'oflags', 'mode'], paths: [{ arg: 0, last: 'open', flags: 1 }] }, // 2
   close: { args: ['fd'], fds: [0] }, // 3
-  stat: { args: ['path', 'ptr'], paths: [{ arg: 0, last: 'follow' }] }, // 4
-  fstat: { args: ['fd', 'ptr'], fds: [0] }, // 5
-  lstat: { args: ['path', 'ptr'], paths: [{ arg: 0, last: 'nofollow' }] }, // 6
+  stat: { effect: 'query', stat: 'path', args: ['path', 'ptr'], paths: [{ arg: 0, last: 'follow' }] }, // 4
+  fstat: { effect: 'query', stat: 'fd', args: ['fd', 'ptr'], fds: [0] }, // 5
+  lstat: { effect: 'query', stat: 'link', args: ['path', 'ptr'], paths: [{ arg: 0, last: 'nofollow' }] }, // 6
   poll: { args: ['ptr', 'uint', 'int'] }, // 7
   lseek: { args: ['fd', 'int', 'int'], fds: [0] }, // 8
   mmap: { args: ['ptr', 'size', 'hex', 'hex', 'fd', 'hex'], fds: [4] }, // 9
@@ -70,10 +70,10 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   rt_sigreturn: { args: [] }, // 15
   ioctl: { args: ['fd', 'hex', 'hex'], fds: [0] }, // 16
   pread64: { args: ['fd', 'ptr', 'size', 'int'], fds: [0] }, // 17
-  pwrite64: { args: ['fd', 'ptr', 'size', 'int'], fds: [0] }, // 18
+  pwrite64: { effect: 'write', args: ['fd', 'ptr', 'size', 'int'], fds: [0] }, // 18
   readv: { args: ['fd', 'ptr', 'uint'], fds: [0] }, // 19
-  writev: { args: ['fd', 'ptr', 'uint'], fds: [0] }, // 20
-  access: { args: ['path', 'hex'], paths: [{ arg: 0, last: 'follow' }] }, // 21
+  writev: { effect: 'write', args: ['fd', 'ptr', 'uint'], fds: [0] }, // 20
+  access: { effect: 'query', accessMode: 1, args: ['path', 'hex'], paths: [{ arg: 0, last: 'follow' }] }, // 21
   pipe: { args: ['ptr'] }, // 22
   select: { args: ['int', 'ptr', 'ptr', 'ptr', 'ptr'] }, // 23
   sched_yield: { args: [] }, // 24
@@ -111,7 +111,7 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   clone: { args: ['hex', 'ptr', 'ptr', 'ptr', 'ptr'] }, // 56: flags, stack, parent_tid, child_tid, tls
   fork: { args: [] }, // 57
   vfork: { args: [] }, // 58
-  execve: { args: ['path', 'strv', 'strv'], paths: [{ arg: 0, last: 'follow' }] }, // 59
+  execve: { effect: 'exec', args: ['path', 'strv', 'strv'], paths: [{ arg: 0, last: 'follow' }] }, // 59
   exit: { args: ['int'] }, // 60
   wait4: { args: ['pid', 'ptr', 'hex', 'ptr'] }, // 61
   kill: { args: ['pid', 'signal'] }, // 62
@@ -128,38 +128,40 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   flock: { args: ['fd', 'hex'], fds: [0] }, // 73
   fsync: { args: ['fd'], fds: [0] }, // 74
   fdatasync: { args: ['fd'], fds: [0] }, // 75
-  truncate: { args: ['path', 'size'], paths: [{ arg: 0, last: 'follow' }] }, // 76
-  ftruncate: { args: ['fd', 'size'], fds: [0] }, // 77
+  truncate: { effect: 'attr', args: ['path', 'size'], paths: [{ arg: 0, last: 'follow' }] }, // 76
+  ftruncate: { effect: 'write', args: ['fd', 'size'], fds: [0] }, // 77
   getdents: { args: ['fd', 'ptr', 'size'], fds: [0] }, // 78
   getcwd: { args: ['ptr', 'size'] }, // 79
-  chdir: { args: ['path'], paths: [{ arg: 0, last: 'follow' }] }, // 80
-  fchdir: { args: ['fd'], fds: [0] }, // 81
-  rename: {
+  chdir: { effect: 'cwd', args: ['path'], paths: [{ arg: 0, last: 'follow' }] }, // 80
+  fchdir: { effect: 'cwd', args: ['fd'], fds: [0] }, // 81
+  rename: { effect: 'rename',
+    
     args: ['path', 'path'],
     paths: [
       { arg: 0, last: 'nofollow' },
       { arg: 1, last: 'nofollow' },
     ],
   }, // 82
-  mkdir: { args: ['path', 'mode'], paths: [{ arg: 0, last: 'nofollow' }] }, // 83
-  rmdir: { args: ['path'], paths: [{ arg: 0, last: 'nofollow' }] }, // 84
+  mkdir: { effect: 'create', args: ['path', 'mode'], paths: [{ arg: 0, last: 'nofollow' }] }, // 83
+  rmdir: { effect: 'remove', args: ['path'], paths: [{ arg: 0, last: 'nofollow' }] }, // 84
   // creat = open(O_CREAT|O_WRONLY|O_TRUNC) without O_EXCL: a final symlink is followed.
-  creat: { args: ['path', 'mode'], paths: [{ arg: 0, last: 'follow' }] }, // 85
-  link: {
+  creat: { effect: 'open', args: ['path', 'mode'], paths: [{ arg: 0, last: 'follow' }] }, // 85
+  link: { effect: 'link',
+    
     args: ['path', 'path'],
     paths: [
       { arg: 0, last: 'nofollow' },
       { arg: 1, last: 'nofollow' },
     ],
   }, // 86
-  unlink: { args: ['path'], paths: [{ arg: 0, last: 'nofollow' }] }, // 87
-  symlink: { args: ['str', 'path'], paths: [{ arg: 1, last: 'nofollow' }] }, // 88
-  readlink: { args: ['path', 'ptr', 'size'], paths: [{ arg: 0, last: 'nofollow' }] }, // 89
-  chmod: { args: ['path', 'mode'], paths: [{ arg: 0, last: 'follow' }] }, // 90
-  fchmod: { args: ['fd', 'mode'], fds: [0] }, // 91
-  chown: { args: ['path', 'int', 'int'], paths: [{ arg: 0, last: 'follow' }] }, // 92
-  fchown: { args: ['fd', 'int', 'int'], fds: [0] }, // 93
-  lchown: { args: ['path', 'int', 'int'], paths: [{ arg: 0, last: 'nofollow' }] }, // 94
+  unlink: { effect: 'remove', args: ['path'], paths: [{ arg: 0, last: 'nofollow' }] }, // 87
+  symlink: { effect: 'create', args: ['str', 'path'], paths: [{ arg: 1, last: 'nofollow' }] }, // 88
+  readlink: { effect: 'query', args: ['path', 'ptr', 'size'], paths: [{ arg: 0, last: 'nofollow' }] }, // 89
+  chmod: { effect: 'attr', args: ['path', 'mode'], paths: [{ arg: 0, last: 'follow' }] }, // 90
+  fchmod: { effect: 'attr', args: ['fd', 'mode'], fds: [0] }, // 91
+  chown: { effect: 'attr', args: ['path', 'int', 'int'], paths: [{ arg: 0, last: 'follow' }] }, // 92
+  fchown: { effect: 'attr', args: ['fd', 'int', 'int'], fds: [0] }, // 93
+  lchown: { effect: 'attr', args: ['path', 'int', 'int'], paths: [{ arg: 0, last: 'nofollow' }] }, // 94
   umask: { args: ['mode'] }, // 95
   gettimeofday: { args: ['ptr', 'ptr'] }, // 96
   getrlimit: { args: ['int', 'ptr'] }, // 97
@@ -197,14 +199,14 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   rt_sigqueueinfo: { args: ['pid', 'signal', 'ptr'] }, // 129
   rt_sigsuspend: { args: ['ptr', 'size'] }, // 130
   sigaltstack: { args: ['ptr', 'ptr'] }, // 131
-  utime: { args: ['path', 'ptr'], paths: [{ arg: 0, last: 'follow' }] }, // 132
-  mknod: { args: ['path', 'mode', 'hex'], paths: [{ arg: 0, last: 'nofollow' }] }, // 133
+  utime: { effect: 'attr', args: ['path', 'ptr'], paths: [{ arg: 0, last: 'follow' }] }, // 132
+  mknod: { effect: 'create', args: ['path', 'mode', 'hex'], paths: [{ arg: 0, last: 'nofollow' }] }, // 133
   // Removed from recent kernels (ENOSYS), but older hosts still resolve the path.
-  uselib: { args: ['path'], paths: [{ arg: 0, last: 'follow' }] }, // 134
+  uselib: { effect: 'exec', args: ['path'], paths: [{ arg: 0, last: 'follow' }] }, // 134
   personality: { args: ['hex'] }, // 135
   ustat: { args: ['hex', 'ptr'] }, // 136
-  statfs: { args: ['path', 'ptr'], paths: [{ arg: 0, last: 'follow' }] }, // 137
-  fstatfs: { args: ['fd', 'ptr'], fds: [0] }, // 138
+  statfs: { effect: 'query', args: ['path', 'ptr'], paths: [{ arg: 0, last: 'follow' }] }, // 137
+  fstatfs: { effect: 'query', args: ['fd', 'ptr'], fds: [0] }, // 138
   sysfs: { args: ['int', 'hex', 'hex'] }, // 139
   getpriority: { args: ['int', 'int'] }, // 140
   setpriority: { args: ['int', 'int', 'int'] }, // 141
@@ -221,7 +223,7 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   munlockall: { args: [] }, // 152
   vhangup: { args: [] }, // 153
   modify_ldt: { args: ['int', 'ptr', 'size'] }, // 154
-  pivot_root: { refuse: { errno: 'EPERM', why: 'a mount changes what paths resolve to behind the monitor\'s back; a view with path modules does not allow it' },
+  pivot_root: { effect: 'mount', refuse: 'mount',
     args: ['path', 'path'],
     paths: [
       { arg: 0, last: 'follow' },
@@ -233,18 +235,18 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   arch_prctl: { args: ['int', 'hex'] }, // 158
   adjtimex: { args: ['ptr'] }, // 159
   setrlimit: { args: ['int', 'ptr'] }, // 160
-  chroot: { refuse: { errno: 'EPERM', why: 'the monitor resolves paths against the real root; chroot inside a view with path modules is not supported' }, args: ['path'], paths: [{ arg: 0, last: 'follow' }] }, // 161
+  chroot: { effect: 'root', refuse: 'chroot', args: ['path'], paths: [{ arg: 0, last: 'follow' }] }, // 161
   sync: { args: [] }, // 162
-  acct: { args: ['path'], paths: [{ arg: 0, last: 'follow' }] }, // 163 (NULL turns accounting off)
+  acct: { effect: 'admin', args: ['path'], paths: [{ arg: 0, last: 'follow' }] }, // 163 (NULL turns accounting off)
   settimeofday: { args: ['ptr', 'ptr'] }, // 164
   // dev_name is classified 'str' (see the header comment); the target is a path.
-  mount: { refuse: { errno: 'EPERM', why: 'a mount changes what paths resolve to behind the monitor\'s back; a view with path modules does not allow it' }, args: ['str', 'path', 'str', 'hex', 'ptr'], paths: [{ arg: 1, last: 'follow' }] }, // 165
-  umount2: { refuse: { errno: 'EPERM', why: 'a mount changes what paths resolve to behind the monitor\'s back; a view with path modules does not allow it' },
+  mount: { effect: 'mount', refuse: 'mount', args: ['str', 'path', 'str', 'hex', 'ptr'], paths: [{ arg: 1, last: 'follow' }] }, // 165
+  umount2: { effect: 'mount', refuse: 'mount',
     args: ['path', 'hex'],
     paths: [{ arg: 0, last: 'follow', nofollowFlag: { arg: 1, bit: UMOUNT_NOFOLLOW } }],
   }, // 166
-  swapon: { args: ['path', 'hex'], paths: [{ arg: 0, last: 'follow' }] }, // 167
-  swapoff: { args: ['path'], paths: [{ arg: 0, last: 'follow' }] }, // 168
+  swapon: { effect: 'admin', args: ['path', 'hex'], paths: [{ arg: 0, last: 'follow' }] }, // 167
+  swapoff: { effect: 'admin', args: ['path'], paths: [{ arg: 0, last: 'follow' }] }, // 168
   reboot: { args: ['hex', 'hex', 'hex', 'ptr'] }, // 169
   sethostname: { args: ['ptr', 'size'] }, // 170
   setdomainname: { args: ['ptr', 'size'] }, // 171
@@ -255,7 +257,7 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   delete_module: { args: ['str', 'hex'] }, // 176
   get_kernel_syms: { args: ['ptr'] }, // 177 (removed in 2.6: ENOSYS)
   query_module: { args: ['str', 'int', 'ptr', 'size', 'ptr'] }, // 178 (removed in 2.6: ENOSYS)
-  quotactl: { args: ['hex', 'path', 'int', 'ptr'], paths: [{ arg: 1, last: 'follow' }] }, // 179
+  quotactl: { effect: 'admin', args: ['hex', 'path', 'int', 'ptr'], paths: [{ arg: 1, last: 'follow' }] }, // 179
   nfsservctl: { args: ['int', 'ptr', 'ptr'] }, // 180 (removed in 3.1: ENOSYS)
   getpmsg: { args: [] }, // 181 (never implemented)
   putpmsg: { args: [] }, // 182 (never implemented)
@@ -264,24 +266,26 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   security: { args: [] }, // 185 (never implemented)
   gettid: { args: [] }, // 186
   readahead: { args: ['fd', 'int', 'size'], fds: [0] }, // 187
-  setxattr: {
+  setxattr: { effect: 'attr',
+    
     args: ['path', 'str', 'ptr', 'size', 'hex'],
     paths: [{ arg: 0, last: 'follow' }],
   }, // 188
-  lsetxattr: {
+  lsetxattr: { effect: 'attr',
+    
     args: ['path', 'str', 'ptr', 'size', 'hex'],
     paths: [{ arg: 0, last: 'nofollow' }],
   }, // 189
-  fsetxattr: { args: ['fd', 'str', 'ptr', 'size', 'hex'], fds: [0] }, // 190
-  getxattr: { args: ['path', 'str', 'ptr', 'size'], paths: [{ arg: 0, last: 'follow' }] }, // 191
-  lgetxattr: { args: ['path', 'str', 'ptr', 'size'], paths: [{ arg: 0, last: 'nofollow' }] }, // 192
-  fgetxattr: { args: ['fd', 'str', 'ptr', 'size'], fds: [0] }, // 193
-  listxattr: { args: ['path', 'ptr', 'size'], paths: [{ arg: 0, last: 'follow' }] }, // 194
-  llistxattr: { args: ['path', 'ptr', 'size'], paths: [{ arg: 0, last: 'nofollow' }] }, // 195
-  flistxattr: { args: ['fd', 'ptr', 'size'], fds: [0] }, // 196
-  removexattr: { args: ['path', 'str'], paths: [{ arg: 0, last: 'follow' }] }, // 197
-  lremovexattr: { args: ['path', 'str'], paths: [{ arg: 0, last: 'nofollow' }] }, // 198
-  fremovexattr: { args: ['fd', 'str'], fds: [0] }, // 199
+  fsetxattr: { effect: 'attr', args: ['fd', 'str', 'ptr', 'size', 'hex'], fds: [0] }, // 190
+  getxattr: { effect: 'query', args: ['path', 'str', 'ptr', 'size'], paths: [{ arg: 0, last: 'follow' }] }, // 191
+  lgetxattr: { effect: 'query', args: ['path', 'str', 'ptr', 'size'], paths: [{ arg: 0, last: 'nofollow' }] }, // 192
+  fgetxattr: { effect: 'query', args: ['fd', 'str', 'ptr', 'size'], fds: [0] }, // 193
+  listxattr: { effect: 'query', args: ['path', 'ptr', 'size'], paths: [{ arg: 0, last: 'follow' }] }, // 194
+  llistxattr: { effect: 'query', args: ['path', 'ptr', 'size'], paths: [{ arg: 0, last: 'nofollow' }] }, // 195
+  flistxattr: { effect: 'query', args: ['fd', 'ptr', 'size'], fds: [0] }, // 196
+  removexattr: { effect: 'attr', args: ['path', 'str'], paths: [{ arg: 0, last: 'follow' }] }, // 197
+  lremovexattr: { effect: 'attr', args: ['path', 'str'], paths: [{ arg: 0, last: 'nofollow' }] }, // 198
+  fremovexattr: { effect: 'attr', args: ['fd', 'str'], fds: [0] }, // 199
   tkill: { args: ['pid', 'signal'] }, // 200
   time: { args: ['ptr'] }, // 201
   futex: { args: ['ptr', 'int', 'int', 'ptr', 'ptr', 'int'] }, // 202
@@ -317,7 +321,7 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   epoll_wait: { args: ['fd', 'ptr', 'int', 'int'], fds: [0] }, // 232
   epoll_ctl: { args: ['fd', 'int', 'fd', 'ptr'], fds: [0, 2] }, // 233
   tgkill: { args: ['pid', 'pid', 'signal'] }, // 234
-  utimes: { args: ['path', 'ptr'], paths: [{ arg: 0, last: 'follow' }] }, // 235
+  utimes: { effect: 'attr', args: ['path', 'ptr'], paths: [{ arg: 0, last: 'follow' }] }, // 235
   vserver: { args: [] }, // 236 (never implemented)
   mbind: { args: ['ptr', 'size', 'int', 'ptr', 'uint', 'hex'] }, // 237
   set_mempolicy: { args: ['int', 'ptr', 'uint'] }, // 238
@@ -337,26 +341,31 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   ioprio_set: { args: ['int', 'int', 'int'] }, // 251
   ioprio_get: { args: ['int', 'int'] }, // 252
   inotify_init: { args: [] }, // 253
-  inotify_add_watch: {
+  inotify_add_watch: { effect: 'watch',
+    
     args: ['fd', 'path', 'hex'],
     paths: [{ arg: 1, last: 'follow', nofollowFlag: { arg: 2, bit: IN_DONT_FOLLOW } }],
     fds: [0],
   }, // 254
   inotify_rm_watch: { args: ['fd', 'int'], fds: [0] }, // 255
   migrate_pages: { args: ['pid', 'uint', 'ptr', 'ptr'] }, // 256
-  openat: {
+  openat: { effect: 'open',
+    
     args: ['dirfd', 'path', 'oflags', 'mode'],
     paths: [{ arg: 1, dirfd: 0, last: 'open', flags: 2 }],
   }, // 257
-  mkdirat: {
+  mkdirat: { effect: 'create',
+    
     args: ['dirfd', 'path', 'mode'],
     paths: [{ arg: 1, dirfd: 0, last: 'nofollow' }],
   }, // 258
-  mknodat: {
+  mknodat: { effect: 'create',
+    
     args: ['dirfd', 'path', 'mode', 'hex'],
     paths: [{ arg: 1, dirfd: 0, last: 'nofollow' }],
   }, // 259
-  fchownat: {
+  fchownat: { effect: 'attr',
+    
     args: ['dirfd', 'path', 'int', 'int', 'atflags'],
     paths: [
       {
@@ -368,11 +377,13 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
       },
     ],
   }, // 260
-  futimesat: {
+  futimesat: { effect: 'attr',
+    
     args: ['dirfd', 'path', 'ptr'],
     paths: [{ arg: 1, dirfd: 0, last: 'follow', nullMeansFd: true }],
   }, // 261
-  newfstatat: {
+  newfstatat: { effect: 'query', stat: 'at',
+    
     args: ['dirfd', 'path', 'ptr', 'atflags'],
     paths: [
       {
@@ -384,18 +395,21 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
       },
     ],
   }, // 262
-  unlinkat: {
+  unlinkat: { effect: 'remove',
+    
     args: ['dirfd', 'path', 'atflags'],
     paths: [{ arg: 1, dirfd: 0, last: 'nofollow' }],
   }, // 263
-  renameat: {
+  renameat: { effect: 'rename',
+    
     args: ['dirfd', 'path', 'dirfd', 'path'],
     paths: [
       { arg: 1, dirfd: 0, last: 'nofollow' },
       { arg: 3, dirfd: 2, last: 'nofollow' },
     ],
   }, // 264
-  linkat: {
+  linkat: { effect: 'link',
+    
     args: ['dirfd', 'path', 'dirfd', 'path', 'atflags'],
     paths: [
       {
@@ -408,21 +422,25 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
       { arg: 3, dirfd: 2, last: 'nofollow' },
     ],
   }, // 265
-  symlinkat: {
+  symlinkat: { effect: 'create',
+    
     args: ['str', 'dirfd', 'path'],
     paths: [{ arg: 2, dirfd: 1, last: 'nofollow' }],
   }, // 266
-  readlinkat: {
+  readlinkat: { effect: 'query',
+    
     args: ['dirfd', 'path', 'ptr', 'size'],
     paths: [{ arg: 1, dirfd: 0, last: 'nofollow' }],
   }, // 267
   // The syscall has no flags argument (glibc's 4th argument is emulated).
-  fchmodat: {
+  fchmodat: { effect: 'attr',
+    
     args: ['dirfd', 'path', 'mode'],
     paths: [{ arg: 1, dirfd: 0, last: 'follow' }],
   }, // 268
   // The syscall has no flags argument (glibc's 4th argument is emulated or uses faccessat2).
-  faccessat: {
+  faccessat: { effect: 'query', accessMode: 2,
+    
     args: ['dirfd', 'path', 'hex'],
     paths: [{ arg: 1, dirfd: 0, last: 'follow' }],
   }, // 269
@@ -436,7 +454,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   sync_file_range: { args: ['fd', 'int', 'size', 'hex'], fds: [0] }, // 277
   vmsplice: { args: ['fd', 'ptr', 'uint', 'hex'], fds: [0] }, // 278
   move_pages: { args: ['pid', 'uint', 'ptr', 'ptr', 'ptr', 'hex'] }, // 279
-  utimensat: {
+  utimensat: { effect: 'attr',
+    
     args: ['dirfd', 'path', 'ptr', 'atflags'],
     paths: [
       {
@@ -453,7 +472,7 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   signalfd: { args: ['fd', 'ptr', 'size'], fds: [0] }, // 282 (fd may be -1: new signalfd)
   timerfd_create: { args: ['int', 'hex'] }, // 283
   eventfd: { args: ['uint'] }, // 284
-  fallocate: { args: ['fd', 'hex', 'int', 'size'], fds: [0] }, // 285
+  fallocate: { effect: 'write', args: ['fd', 'hex', 'int', 'size'], fds: [0] }, // 285
   timerfd_settime: { args: ['fd', 'hex', 'ptr', 'ptr'], fds: [0] }, // 286
   timerfd_gettime: { args: ['fd', 'ptr'], fds: [0] }, // 287
   accept4: { args: ['fd', 'ptr', 'ptr', 'hex'], fds: [0] }, // 288
@@ -464,13 +483,14 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   pipe2: { args: ['ptr', 'oflags'] }, // 293
   inotify_init1: { args: ['hex'] }, // 294
   preadv: { args: ['fd', 'ptr', 'uint', 'int', 'int'], fds: [0] }, // 295: pos_l, pos_h
-  pwritev: { args: ['fd', 'ptr', 'uint', 'int', 'int'], fds: [0] }, // 296: pos_l, pos_h
+  pwritev: { effect: 'write', args: ['fd', 'ptr', 'uint', 'int', 'int'], fds: [0] }, // 296: pos_l, pos_h
   rt_tgsigqueueinfo: { args: ['pid', 'pid', 'signal', 'ptr'] }, // 297
   perf_event_open: { args: ['ptr', 'pid', 'int', 'fd', 'hex'], fds: [3] }, // 298 (group_fd may be -1)
   recvmmsg: { args: ['fd', 'ptr', 'uint', 'hex', 'ptr'], fds: [0] }, // 299
   fanotify_init: { args: ['hex', 'oflags'] }, // 300
   // A NULL pathname marks the object dirfd refers to.
-  fanotify_mark: {
+  fanotify_mark: { effect: 'watch',
+    
     args: ['fd', 'hex', 'hex', 'dirfd', 'path'],
     paths: [
       {
@@ -484,7 +504,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
     fds: [0],
   }, // 301
   prlimit64: { args: ['pid', 'int', 'ptr', 'ptr'] }, // 302
-  name_to_handle_at: {
+  name_to_handle_at: { effect: 'query',
+    
     args: ['dirfd', 'path', 'ptr', 'ptr', 'atflags'],
     paths: [
       {
@@ -499,13 +520,7 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   open_by_handle_at: {
     args: ['fd', 'ptr', 'oflags'],
     fds: [0],
-    refuse: {
-      errno: 'EPERM',
-      why:
-        'open_by_handle_at opens a file from a file handle (inode number), bypassing path ' +
-        'resolution entirely, so no path module can see or redirect what is opened; it needs ' +
-        'CAP_DAC_READ_SEARCH, so EPERM is what an unprivileged caller gets anyway',
-    },
+    refuse: 'open_by_handle',
   }, // 304
   clock_adjtime: { args: ['int', 'ptr'] }, // 305
   syncfs: { args: ['fd'], fds: [0] }, // 306
@@ -518,7 +533,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   finit_module: { args: ['fd', 'str', 'hex'], fds: [0] }, // 313
   sched_setattr: { args: ['pid', 'ptr', 'hex'] }, // 314
   sched_getattr: { args: ['pid', 'ptr', 'size', 'hex'] }, // 315
-  renameat2: {
+  renameat2: { effect: 'rename',
+    
     args: ['dirfd', 'path', 'dirfd', 'path', 'hex'],
     paths: [
       { arg: 1, dirfd: 0, last: 'nofollow' },
@@ -530,7 +546,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   memfd_create: { args: ['str', 'hex'] }, // 319
   kexec_file_load: { args: ['fd', 'fd', 'size', 'str', 'hex'], fds: [0, 1] }, // 320
   bpf: { args: ['int', 'ptr', 'size'] }, // 321
-  execveat: {
+  execveat: { effect: 'exec',
+    
     args: ['dirfd', 'path', 'strv', 'strv', 'atflags'],
     paths: [
       {
@@ -547,11 +564,12 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   mlock2: { args: ['ptr', 'size', 'hex'] }, // 325
   copy_file_range: { args: ['fd', 'ptr', 'fd', 'ptr', 'size', 'hex'], fds: [0, 2] }, // 326
   preadv2: { args: ['fd', 'ptr', 'uint', 'int', 'int', 'hex'], fds: [0] }, // 327
-  pwritev2: { args: ['fd', 'ptr', 'uint', 'int', 'int', 'hex'], fds: [0] }, // 328
+  pwritev2: { effect: 'write', args: ['fd', 'ptr', 'uint', 'int', 'int', 'hex'], fds: [0] }, // 328
   pkey_mprotect: { args: ['ptr', 'size', 'hex', 'int'] }, // 329
   pkey_alloc: { args: ['hex', 'hex'] }, // 330
   pkey_free: { args: ['int'] }, // 331
-  statx: {
+  statx: { effect: 'query', stat: 'statx',
+    
     args: ['dirfd', 'path', 'atflags', 'hex', 'ptr'],
     paths: [
       {
@@ -570,36 +588,19 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   pidfd_send_signal: { args: ['fd', 'signal', 'ptr', 'hex'], fds: [0] }, // 424
   io_uring_setup: {
     args: ['uint', 'ptr'],
-    refuse: {
-      errno: 'ENOSYS',
-      why:
-        'io_uring executes openat/statx/unlinkat/renameat/read/write... requests from a shared ' +
-        'memory ring, so the monitor never sees their paths or fds; ENOSYS makes liburing ' +
-        'users fall back to plain syscalls',
-    },
+    refuse: 'io_uring',
   }, // 425
   io_uring_enter: {
     args: ['fd', 'uint', 'uint', 'hex', 'ptr', 'size'],
     fds: [0],
-    refuse: {
-      errno: 'ENOSYS',
-      why:
-        'io_uring_enter submits the ring\'s requests (paths and fds the monitor cannot see); ' +
-        'refused with io_uring_setup so that a ring inherited or received over a socket ' +
-        'cannot be used either',
-    },
+    refuse: 'io_uring',
   }, // 426
   io_uring_register: {
     args: ['fd', 'uint', 'ptr', 'uint'],
     fds: [0],
-    refuse: {
-      errno: 'ENOSYS',
-      why:
-        'io_uring_register registers files and buffers for a ring whose requests the monitor ' +
-        'cannot see; refused together with io_uring_setup',
-    },
+    refuse: 'io_uring',
   }, // 427
-  open_tree: { refuse: { errno: 'EPERM', why: 'a mount changes what paths resolve to behind the monitor\'s back; a view with path modules does not allow it' },
+  open_tree: { effect: 'mount', refuse: 'mount',
     args: ['dirfd', 'path', 'hex'],
     paths: [
       {
@@ -611,7 +612,7 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
       },
     ],
   }, // 428
-  move_mount: { refuse: { errno: 'EPERM', why: 'a mount changes what paths resolve to behind the monitor\'s back; a view with path modules does not allow it' },
+  move_mount: { effect: 'mount', refuse: 'mount',
     args: ['dirfd', 'path', 'dirfd', 'path', 'hex'],
     paths: [
       {
@@ -630,10 +631,10 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
       },
     ],
   }, // 429
-  fsopen: { refuse: { errno: 'EPERM', why: 'a mount changes what paths resolve to behind the monitor\'s back; a view with path modules does not allow it' }, args: ['str', 'hex'] }, // 430
-  fsconfig: { refuse: { errno: 'EPERM', why: 'a mount changes what paths resolve to behind the monitor\'s back; a view with path modules does not allow it' }, args: ['fd', 'uint', 'str', 'ptr', 'int'], fds: [0] }, // 431
-  fsmount: { refuse: { errno: 'EPERM', why: 'a mount changes what paths resolve to behind the monitor\'s back; a view with path modules does not allow it' }, args: ['fd', 'hex', 'hex'], fds: [0] }, // 432
-  fspick: { refuse: { errno: 'EPERM', why: 'a mount changes what paths resolve to behind the monitor\'s back; a view with path modules does not allow it' },
+  fsopen: { refuse: 'mount', args: ['str', 'hex'] }, // 430
+  fsconfig: { refuse: 'mount', args: ['fd', 'uint', 'str', 'ptr', 'int'], fds: [0] }, // 431
+  fsmount: { refuse: 'mount', args: ['fd', 'hex', 'hex'], fds: [0] }, // 432
+  fspick: { effect: 'mount', refuse: 'mount',
     args: ['dirfd', 'path', 'hex'],
     paths: [
       {
@@ -648,12 +649,14 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   pidfd_open: { args: ['pid', 'hex'] }, // 434
   clone3: { args: ['ptr', 'size'] }, // 435
   close_range: { args: ['uint', 'uint', 'hex'] }, // 436
-  openat2: {
+  openat2: { effect: 'open',
+    
     args: ['dirfd', 'path', 'ptr', 'size'],
     paths: [{ arg: 1, dirfd: 0, last: 'openhow', flags: 2 }],
   }, // 437
   pidfd_getfd: { args: ['fd', 'int', 'hex'], fds: [0] }, // 438 (arg 1 is an fd number in the target)
-  faccessat2: {
+  faccessat2: { effect: 'query', accessMode: 2,
+    
     args: ['dirfd', 'path', 'hex', 'atflags'],
     paths: [
       {
@@ -667,7 +670,7 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   }, // 439
   process_madvise: { args: ['fd', 'ptr', 'uint', 'int', 'hex'], fds: [0] }, // 440
   epoll_pwait2: { args: ['fd', 'ptr', 'int', 'ptr', 'ptr', 'size'], fds: [0] }, // 441
-  mount_setattr: { refuse: { errno: 'EPERM', why: 'a mount changes what paths resolve to behind the monitor\'s back; a view with path modules does not allow it' },
+  mount_setattr: { effect: 'mount', refuse: 'mount',
     args: ['dirfd', 'path', 'atflags', 'ptr', 'size'],
     paths: [
       {
@@ -688,7 +691,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   futex_waitv: { args: ['ptr', 'uint', 'hex', 'ptr', 'int'] }, // 449
   set_mempolicy_home_node: { args: ['ptr', 'size', 'int', 'hex'] }, // 450
   cachestat: { args: ['fd', 'ptr', 'ptr', 'hex'], fds: [0] }, // 451
-  fchmodat2: {
+  fchmodat2: { effect: 'attr',
+    
     args: ['dirfd', 'path', 'mode', 'atflags'],
     paths: [
       {
@@ -710,7 +714,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   lsm_set_self_attr: { args: ['uint', 'ptr', 'size', 'hex'] }, // 460
   lsm_list_modules: { args: ['ptr', 'ptr', 'hex'] }, // 461
   mseal: { args: ['ptr', 'size', 'hex'] }, // 462
-  setxattrat: {
+  setxattrat: { effect: 'attr',
+    
     args: ['dirfd', 'path', 'atflags', 'str', 'ptr', 'size'],
     paths: [
       {
@@ -722,7 +727,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
       },
     ],
   }, // 463
-  getxattrat: {
+  getxattrat: { effect: 'query',
+    
     args: ['dirfd', 'path', 'atflags', 'str', 'ptr', 'size'],
     paths: [
       {
@@ -734,7 +740,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
       },
     ],
   }, // 464
-  listxattrat: {
+  listxattrat: { effect: 'query',
+    
     args: ['dirfd', 'path', 'atflags', 'ptr', 'size'],
     paths: [
       {
@@ -746,7 +753,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
       },
     ],
   }, // 465
-  removexattrat: {
+  removexattrat: { effect: 'attr',
+    
     args: ['dirfd', 'path', 'atflags', 'str'],
     paths: [
       {
@@ -758,7 +766,7 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
       },
     ],
   }, // 466
-  open_tree_attr: { refuse: { errno: 'EPERM', why: 'a mount changes what paths resolve to behind the monitor\'s back; a view with path modules does not allow it' },
+  open_tree_attr: { effect: 'mount', refuse: 'mount',
     args: ['dirfd', 'path', 'hex', 'ptr', 'size'],
     paths: [
       {
@@ -770,7 +778,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
       },
     ],
   }, // 467
-  file_getattr: {
+  file_getattr: { effect: 'query',
+    
     args: ['dirfd', 'path', 'ptr', 'size', 'atflags'],
     paths: [
       {
@@ -782,7 +791,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
       },
     ],
   }, // 468
-  file_setattr: {
+  file_setattr: { effect: 'attr',
+    
     args: ['dirfd', 'path', 'ptr', 'size', 'atflags'],
     paths: [
       {
