@@ -48,58 +48,18 @@ int64_t GetI64(const Napi::Object& o, const char* k, int64_t dflt) {
   return v.IsNumber() ? v.As<Napi::Number>().Int64Value() : dflt;
 }
 
-vview::FlagBit GetFlag(const Napi::Object& o, const char* k) {
-  vview::FlagBit f;
-  Napi::Value v = o.Get(k);
-  if (v.IsObject()) {
-    Napi::Object fo = v.As<Napi::Object>();
-    f.arg = (int8_t)GetInt(fo, "arg", -1);
-    f.bit = ToU64(fo.Get("bit"));
-  }
-  return f;
-}
-
-// configure({ routes: [{nr, bits, statKind, query, paths: [...], fds: [...]}],
-//             prefixes: [{path, module, nrs, direct}], aliases: [[host, view]] })
+// configure({ routes: [[nr, bits]], prefixes: [{path, module, nrs, direct}], aliases: [[host, view]] })
+// A route's path and fd arguments come from the generated syscall description.
 Napi::Value Configure(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object cfg = info[0].As<Napi::Object>();
-  std::vector<vview::SyscallRoute> routes;
+  std::vector<std::pair<int, uint8_t>> routes;
   Napi::Array rs = cfg.Get("routes").As<Napi::Array>();
   for (uint32_t i = 0; i < rs.Length(); i++) {
-    Napi::Object r = rs.Get(i).As<Napi::Object>();
-    int nr = GetInt(r, "nr", -1);
-    if (nr < 0 || nr > 4096) continue;
-    if ((size_t)nr >= routes.size()) routes.resize(nr + 1);
-    vview::SyscallRoute& sr = routes[nr];
-    sr.bits = (uint8_t)GetInt(r, "bits", 0);
-    sr.stat_kind = (uint8_t)GetInt(r, "statKind", 0);
-    sr.query = r.Get("query").ToBoolean();
-    Napi::Value pv = r.Get("paths");
-    if (pv.IsArray()) {
-      Napi::Array ps = pv.As<Napi::Array>();
-      for (uint32_t j = 0; j < ps.Length(); j++) {
-        Napi::Object p = ps.Get(j).As<Napi::Object>();
-        vview::PathSpec s;
-        s.arg = (int8_t)GetInt(p, "arg", 0);
-        s.dirfd = (int8_t)GetInt(p, "dirfd", -1);
-        s.last = (vview::LastMode)GetInt(p, "last", 0);
-        s.nofollow = GetFlag(p, "nofollowFlag");
-        s.follow = GetFlag(p, "followFlag");
-        s.empty_path = GetFlag(p, "emptyPathFlag");
-        s.flags = (int8_t)GetInt(p, "flags", -1);
-        s.null_means_fd = p.Get("nullMeansFd").ToBoolean();
-        sr.paths.push_back(s);
-      }
-    }
-    Napi::Value fv = r.Get("fds");
-    if (fv.IsArray()) {
-      Napi::Array fs = fv.As<Napi::Array>();
-      for (uint32_t j = 0; j < fs.Length(); j++)
-        sr.fds.push_back((int8_t)fs.Get(j).As<Napi::Number>().Int32Value());
-    }
+    Napi::Array r = rs.Get(i).As<Napi::Array>();
+    routes.emplace_back(r.Get(0u).As<Napi::Number>().Int32Value(), (uint8_t)r.Get(1u).As<Napi::Number>().Uint32Value());
   }
-  T().set_routes(std::move(routes));
+  T().set_routes(routes);
   Napi::Value pv = cfg.Get("prefixes");
   if (pv.IsArray()) {
     Napi::Array ps = pv.As<Napi::Array>();
@@ -194,11 +154,6 @@ Napi::Value StatOwner(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value ReleaseInode(const Napi::CallbackInfo& info) {
-  T().release_inode(ToU64(info[0]), ToU64(info[1]));
-  return info.Env().Undefined();
-}
-
 std::vector<std::string> Strings(const Napi::Value& v) {
   std::vector<std::string> out;
   Napi::Array a = v.As<Napi::Array>();
@@ -261,11 +216,11 @@ Napi::Value Next(const Napi::CallbackInfo& info) {
   }
   Napi::Object o = Napi::Object::New(env);
   o.Set("type", Napi::Number::New(env, ev.type));
-  if (ev.type == vview::Event::kNone || ev.type == vview::Event::kDone) return o;
+  if (ev.type == vview::kEventNone || ev.type == vview::kEventDone) return o;
   o.Set("tid", Napi::Number::New(env, ev.tid));
   o.Set("pid", Napi::Number::New(env, ev.tgid));
   switch (ev.type) {
-    case vview::Event::kSyscall: {
+    case vview::kEventSyscall: {
       o.Set("nr", Napi::Number::New(env, ev.nr));
       o.Set("args", BigArgs(env, ev.args));
       o.Set("route", Napi::Number::New(env, ev.route));
@@ -278,7 +233,6 @@ Napi::Value Next(const Napi::CallbackInfo& info) {
         if (!pr.host.empty()) p.Set("host", Napi::String::New(env, pr.host));
         if (pr.lexical) p.Set("lexical", Napi::Boolean::New(env, true));
         p.Set("module", Napi::Number::New(env, pr.module));
-        p.Set("error", Napi::Number::New(env, pr.error));
         ps.Set((uint32_t)i, p);
       }
       o.Set("paths", ps);
@@ -294,19 +248,19 @@ Napi::Value Next(const Napi::CallbackInfo& info) {
       o.Set("fds", fs);
       break;
     }
-    case vview::Event::kSyscallExit:
+    case vview::kEventSyscallExit:
       o.Set("nr", Napi::Number::New(env, ev.nr));
       o.Set("args", BigArgs(env, ev.args));
       o.Set("ret", Napi::Number::New(env, (double)ev.ret));
       break;
-    case vview::Event::kSpawn:
+    case vview::kEventSpawn:
       o.Set("child", Napi::Number::New(env, ev.child));
       o.Set("thread", Napi::Boolean::New(env, ev.thread));
       break;
-    case vview::Event::kExec:
+    case vview::kEventExec:
       o.Set("oldTid", Napi::Number::New(env, ev.old_tid));
       break;
-    case vview::Event::kExit:
+    case vview::kEventExit:
       o.Set("status", Napi::Number::New(env, ev.status));
       o.Set("last", Napi::Boolean::New(env, ev.last));
       break;
@@ -316,22 +270,85 @@ Napi::Value Next(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// resume(tid, kind, value, wantExit, setArgs?: [[i, bigint]])
+// resume(tid, { kind, value?, wantExit?, args?: [[i, bigint]], strings?: [[i, string]], hostPaths?: mask })
+// -> 0 or -errno. One call per stop: native code writes the strings itself.
 Napi::Value Resume(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   vview::Action a;
   pid_t tid = info[0].As<Napi::Number>().Int32Value();
-  a.kind = (vview::Action::Kind)info[1].As<Napi::Number>().Int32Value();
-  a.value = info[2].IsBigInt() ? (int64_t)ToU64(info[2]) : info[2].As<Napi::Number>().Int64Value();
-  a.want_exit = info[3].ToBoolean();
-  if (info.Length() > 4 && info[4].IsArray()) {
-    Napi::Array sa = info[4].As<Napi::Array>();
+  Napi::Object o = info[1].As<Napi::Object>();
+  a.kind = (vview::ResumeKind)GetInt(o, "kind", vview::kResumeContinue);
+  Napi::Value v = o.Get("value");
+  a.value = v.IsBigInt() ? (int64_t)ToU64(v) : v.IsNumber() ? v.As<Napi::Number>().Int64Value() : 0;
+  a.want_exit = o.Get("wantExit").ToBoolean();
+  a.host_paths = (uint32_t)GetInt(o, "hostPaths", 0);
+  Napi::Value av = o.Get("args");
+  if (av.IsArray()) {
+    Napi::Array sa = av.As<Napi::Array>();
     for (uint32_t i = 0; i < sa.Length(); i++) {
       Napi::Array p = sa.Get(i).As<Napi::Array>();
-      a.set_args.emplace_back(p.Get((uint32_t)0).As<Napi::Number>().Int32Value(), ToU64(p.Get(1)));
+      a.set_args.emplace_back(p.Get(0u).As<Napi::Number>().Int32Value(), ToU64(p.Get(1u)));
+    }
+  }
+  Napi::Value sv = o.Get("strings");
+  if (sv.IsArray()) {
+    Napi::Array sa = sv.As<Napi::Array>();
+    for (uint32_t i = 0; i < sa.Length(); i++) {
+      Napi::Array p = sa.Get(i).As<Napi::Array>();
+      Napi::Value str = p.Get(1u);
+      std::string bytes = str.IsBuffer() ? std::string(str.As<Napi::Buffer<char>>().Data(), str.As<Napi::Buffer<char>>().Length())
+                                         : str.As<Napi::String>().Utf8Value();
+      a.set_strings.emplace_back(p.Get(0u).As<Napi::Number>().Int32Value(), std::move(bytes));
     }
   }
   return Napi::Number::New(env, T().resume(tid, a));
+}
+
+// abi() -> the values compiled in from native/generated/ (test/abi.test.ts
+// compares them with src/vm/abi.ts and the syscall description).
+Napi::Value Abi(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  auto n = [&](double v) { return Napi::Number::New(env, v); };
+  Napi::Object ev = Napi::Object::New(env);
+  ev.Set("None", n(vview::kEventNone)); ev.Set("Done", n(vview::kEventDone)); ev.Set("Syscall", n(vview::kEventSyscall));
+  ev.Set("SyscallExit", n(vview::kEventSyscallExit)); ev.Set("Spawn", n(vview::kEventSpawn)); ev.Set("Exec", n(vview::kEventExec));
+  ev.Set("Exit", n(vview::kEventExit)); ev.Set("Foreign", n(vview::kEventForeign));
+  o.Set("EventType", ev);
+  Napi::Object rk = Napi::Object::New(env);
+  rk.Set("Continue", n(vview::kResumeContinue)); rk.Set("Return", n(vview::kResumeReturn)); rk.Set("Restart", n(vview::kResumeRestart));
+  o.Set("ResumeKind", rk);
+  Napi::Object rb = Napi::Object::New(env);
+  rb.Set("Name", n(vview::kRouteName)); rb.Set("Path", n(vview::kRoutePath)); rb.Set("Fd", n(vview::kRouteFd));
+  rb.Set("Cwd", n(vview::kRouteCwd)); rb.Set("Stat", n(vview::kRouteStat));
+  o.Set("RouteBits", rb);
+  o.Set("openChanges", n((double)vview::kOpenChanges));
+  // The description as native code reads it, by number.
+  Napi::Array table = Napi::Array::New(env);
+  uint32_t k = 0;
+  for (long nr = 0; nr < 4096; nr++) {
+    const vview::SyscallDesc* d = vview::syscall_desc(nr);
+    if (!d) continue;
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("nr", n(d->nr));
+    r.Set("name", Napi::String::New(env, d->name));
+    r.Set("effect", n(d->effect));
+    r.Set("statKind", n(d->stat_kind));
+    Napi::Array ps = Napi::Array::New(env, d->npaths);
+    for (uint32_t i = 0; i < d->npaths; i++) {
+      const vview::PathSpec& p = d->paths[i];
+      Napi::Object po = Napi::Object::New(env);
+      po.Set("arg", n(p.arg)); po.Set("dirfd", n(p.dirfd)); po.Set("last", n(p.last)); po.Set("flags", n(p.flags));
+      ps.Set(i, po);
+    }
+    r.Set("paths", ps);
+    Napi::Array fs = Napi::Array::New(env, d->nfds);
+    for (uint32_t i = 0; i < d->nfds; i++) fs.Set(i, n(d->fds[i]));
+    r.Set("fds", fs);
+    table.Set(k++, r);
+  }
+  o.Set("syscalls", table);
+  return o;
 }
 
 // readMemory(tid, addr, len) -> Buffer | -errno
@@ -501,7 +518,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mknod", Napi::Function::New(env, Mknod));
   exports.Set("utimens", Napi::Function::New(env, Utimens));
   exports.Set("claimInode", Napi::Function::New(env, ClaimInode));
-  exports.Set("releaseInode", Napi::Function::New(env, ReleaseInode));
   exports.Set("statView", Napi::Function::New(env, StatViewConfigure));
   exports.Set("statOwner", Napi::Function::New(env, StatOwner));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
@@ -518,6 +534,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("startWaker", Napi::Function::New(env, StartWaker));
   exports.Set("armWaker", Napi::Function::New(env, ArmWaker));
   exports.Set("stopWaker", Napi::Function::New(env, StopWaker));
+  exports.Set("abi", Napi::Function::New(env, Abi));
   return exports;
 }
 

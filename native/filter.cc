@@ -9,10 +9,6 @@
 
 namespace vview {
 
-std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced_in) {
-  return build_filter(traced_in, {});
-}
-
 // The program loads `arch` and `nr`, and an argument only after it has matched
 // one of the `traced_if_arg` numbers: every other ALLOW result stays constant
 // per syscall, so the kernel's seccomp action cache (Linux >= 5.11) skips

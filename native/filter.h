@@ -7,10 +7,6 @@
 
 namespace vview {
 
-// traced: syscall numbers that must stop (SECCOMP_RET_TRACE). i386/x32 calls are
-// refused with ENOSYS: a view with modules is not bypassed by another ABI.
-std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced);
-
 // A syscall that stops only when one argument is non-zero (e.g. sendto with a
 // destination address): the filter loads that argument for this nr alone, so
 // every other nr keeps the kernel's per-nr action cache.
@@ -18,6 +14,9 @@ struct ArgRoute {
   uint32_t nr;
   uint32_t arg;  // 0..5
 };
+// traced: syscall numbers that must stop (SECCOMP_RET_TRACE); traced_if_arg:
+// those that stop only with that argument non-zero. i386/x32 calls are refused
+// with ENOSYS: a view with modules is not bypassed by another ABI.
 std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced, const std::vector<ArgRoute>& traced_if_arg);
 
 }  // namespace vview

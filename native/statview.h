@@ -9,10 +9,10 @@
 #include <unordered_map>
 #include <sys/stat.h>
 
+#include "generated/abi.h"  // StatKind: how a stat-family syscall takes its arguments
+
 namespace vview {
 
-// How a stat-family syscall takes its arguments (set per route from the table).
-enum StatKind : uint8_t { kStatNone = 0, kStatPath = 1, kStatLink = 2, kStatFd = 3, kStatAt = 4, kStatx = 5 };
 
 struct OwnerOverride {
   int64_t uid = -1, gid = -1;  // -1: not recorded

@@ -67,6 +67,18 @@ static std::vector<bool> nr_set(const std::vector<int>& nrs) {
 
 static bool has_nr(const std::vector<bool>& v, long nr) { return nr >= 0 && (size_t)nr < v.size() && v[nr]; }
 
+static bool flag_set(const FlagBit& f, const arch::Regs& r) { return f.arg >= 0 && (arch::arg(r, f.arg) & f.bit); }
+
+void Tracer::set_routes(const std::vector<std::pair<int, uint8_t>>& bits) {
+  routes_.clear();
+  for (const auto& [nr, b] : bits) {
+    const SyscallDesc* d = syscall_desc(nr);
+    if (!d || !b) continue;
+    if ((size_t)nr >= routes_.size()) routes_.resize(nr + 1);
+    routes_[nr] = {b, d};
+  }
+}
+
 void Tracer::add_prefix(const std::string& prefix, int module, const std::vector<int>& nrs,
                         const std::vector<int>& direct) {
   prefixes_.push_back({prefix, module, nr_set(nrs), nr_set(direct)});
@@ -225,7 +237,7 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
       return;
     }
     if (out.raw.empty()) {
-      if (!s.empty_path.set(r)) {
+      if (!flag_set(s.empty_path, r)) {
         out.error = -ENOENT;
         return;
       }
@@ -246,7 +258,7 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
     // The fd (or cwd) itself: a real kernel object, even when it backs a view
     // path (a bind source, a scratch mirror); the kernel answers exactly.
     out.canonical = base;
-    if (alias(out.canonical) && routes_[nr].query) return;
+    if (alias(out.canonical) && routes_[nr].desc->effect == kEffectQuery) return;
     out.module = match_prefix(out.canonical, nr);
     return;
   }
@@ -255,14 +267,14 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
   bool from_mount = alias(base);
   bool follow = true;
   switch (s.last) {
-    case kFollow: follow = !s.nofollow.set(r); break;
-    case kNoFollow: follow = s.follow.set(r); break;
-    case kOpen: {
+    case kLastFollow: follow = !flag_set(s.nofollow, r); break;
+    case kLastNofollow: follow = flag_set(s.follow, r); break;
+    case kLastOpen: {
       out.open_flags = s.flags >= 0 ? arch::arg(r, s.flags) : 0;
       follow = !(out.open_flags & O_NOFOLLOW) && !((out.open_flags & O_CREAT) && (out.open_flags & O_EXCL));
       break;
     }
-    case kOpenHow: {
+    case kLastOpenhow: {
       struct open_how how;
       memset(&how, 0, sizeof how);
       // RESOLVE_* flags, or an unreadable open_how: never done natively.
@@ -305,12 +317,11 @@ bool Tracer::native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev) {
     for (const PrefixEntry& e : prefixes_)
       if (e.module == p.module && e.nrs.empty()) x = &e;
     if (!x || !has_nr(x->direct, nr)) return false;
-    const PathSpec& s = route.paths[i];
+    const PathSpec& s = route.desc->paths[i];
     // The mount point itself, as a name (rmdir, rename, unlink of it: EBUSY).
-    if (p.canonical == x->path && s.last == kNoFollow && !s.follow.set(t.regs)) return false;
-    if (s.last == kOpen || s.last == kOpenHow) {
-      if ((p.open_flags & (O_ACCMODE | O_CREAT | O_TRUNC | __O_TMPFILE)) != 0) return false;
-    }
+    if (p.canonical == x->path && s.last == kLastNofollow && !flag_set(s.follow, t.regs)) return false;
+    // An open that writes, creates or truncates changes the tree: never done here.
+    if ((s.last == kLastOpen || s.last == kLastOpenhow) && (p.open_flags & kOpenChanges) != 0) return false;
     any = true;
   }
   if (!any) return false;
@@ -320,7 +331,7 @@ bool Tracer::native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev) {
     if (p.module < 0 || p.raw.empty()) continue;  // the fd itself: nothing to rewrite
     top = (top - (p.host.size() + 1)) & ~(uint64_t)15;
     if (write_mem(t.tid, top, p.host.c_str(), p.host.size() + 1) != 0) return false;
-    arch::set_arg(t.regs, route.paths[i].arg, top);
+    arch::set_arg(t.regs, route.desc->paths[i].arg, top);
   }
   return set_regs(t.tid, t.regs);
 }
@@ -328,14 +339,15 @@ bool Tracer::native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev) {
 // A stat-family call shown through the stat view: answered here, or run by the
 // kernel (its errors are exact) and shown at its exit. Always false (no JavaScript).
 bool Tracer::show_stat(Tracee& t, const SyscallRoute& route) {
-  int e = emulate_stat(t, route.stat_kind);
+  uint8_t kind = route.desc->stat_kind;
+  int e = emulate_stat(t, kind);
   if (e > 0) return false;
   if (e == 0) {
     cont(t.tid);  // the kernel fails it as the monitor's own stat did: nothing to show
     return false;
   }
-  int buf_arg = route.stat_kind == kStatAt ? 2 : route.stat_kind == kStatx ? 4 : 1;
-  t.patch_kind = route.stat_kind;
+  int buf_arg = kind == kStatAt ? 2 : kind == kStatStatx ? 4 : 1;
+  t.patch_kind = kind;
   t.patch_buf = arch::arg(t.regs, buf_arg);
   t.await_exit = t.native_exit = true;
   ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
@@ -360,16 +372,17 @@ bool Tracer::on_seccomp(Tracee& t, Event& ev) {
   if (route.bits & kRouteCwd) resolver.forget_cwds();
   ev.paths.clear();
   ev.fds.clear();
+  const SyscallDesc& desc = *route.desc;
   if (route.bits & kRoutePath) {
-    ev.paths.resize(route.paths.size());
-    for (size_t i = 0; i < route.paths.size(); i++) {
-      resolve_path(t, route.paths[i], ev.paths[i]);
+    ev.paths.resize(desc.npaths);
+    for (size_t i = 0; i < desc.npaths; i++) {
+      resolve_path(t, desc.paths[i], ev.paths[i]);
       if (ev.paths[i].module >= 0) matched |= kRoutePath;
     }
   }
   if (route.bits & kRouteFd && !inodes_.empty()) {
-    for (int8_t a : route.fds) {
-      int fd = (int)(int32_t)arch::arg(t.regs, a);
+    for (uint8_t k = 0; k < desc.nfds; k++) {
+      int fd = (int)(int32_t)arch::arg(t.regs, desc.fds[k]);
       if (fd < 0) continue;
       char p[64];
       snprintf(p, sizeof p, "/proc/%d/fd/%d", t.tid, fd);
@@ -397,7 +410,10 @@ bool Tracer::on_seccomp(Tracee& t, Event& ev) {
     cont(t.tid);
     return false;
   }
-  park(t, ev, Event::kSyscall);
+  park(t, ev, kEventSyscall);
+  t.desc = route.desc;
+  t.hosts.resize(ev.paths.size());
+  for (size_t i = 0; i < ev.paths.size(); i++) t.hosts[i] = ev.paths[i].raw.empty() ? std::string() : ev.paths[i].host;
   ev.route = matched;
   return true;
 }
@@ -424,7 +440,7 @@ int Tracer::emulate_stat(Tracee& t, uint8_t kind) {
       buf = arch::arg(r, 1); has_path = false; flags = AT_EMPTY_PATH;
       break;
     case kStatAt: dirfd = (int)(int32_t)arch::arg(r, 0); pathp = arch::arg(r, 1); buf = arch::arg(r, 2); flags = (int)arch::arg(r, 3); break;
-    case kStatx: dirfd = (int)(int32_t)arch::arg(r, 0); pathp = arch::arg(r, 1); flags = (int)arch::arg(r, 2); mask = (unsigned)arch::arg(r, 3); buf = arch::arg(r, 4); break;
+    case kStatStatx: dirfd = (int)(int32_t)arch::arg(r, 0); pathp = arch::arg(r, 1); flags = (int)arch::arg(r, 2); mask = (unsigned)arch::arg(r, 3); buf = arch::arg(r, 4); break;
     default: return -1;
   }
   std::string raw, where;
@@ -481,7 +497,7 @@ int Tracer::emulate_stat(Tracee& t, uint8_t kind) {
   // monitor (a tracee that made itself non-dumpable).
   auto failed = [] { return errno == EACCES || errno == EPERM ? -1 : 0; };
   int64_t res = 0;
-  if (kind == kStatx) {
+  if (kind == kStatStatx) {
     struct statx x;
     if (statx(AT_FDCWD, where.c_str(), stat_flags, mask, &x) != 0) return failed();
     stat_view.apply(x);
@@ -504,7 +520,7 @@ void Tracer::patch_stat(Tracee& t) {
   uint8_t kind = t.patch_kind;
   t.patch_kind = 0;
   if (!get_regs(t.tid, t.regs) || arch::ret(t.regs) != 0) return;
-  if (kind == kStatx) {
+  if (kind == kStatStatx) {
     struct statx x;
     if (read_mem(t.tid, t.patch_buf, &x, sizeof x) != 0) return;
     if (stat_view.apply(x)) write_mem(t.tid, t.patch_buf, &x, sizeof x);
@@ -517,14 +533,14 @@ void Tracer::patch_stat(Tracee& t) {
 }
 
 // Leaves t stopped for JavaScript, which answers with resume().
-void Tracer::park(Tracee& t, Event& ev, Event::Type type) {
+void Tracer::park(Tracee& t, Event& ev, EventType type) {
   ev.type = type;
   ev.tid = t.tid;
   ev.tgid = t.tgid;
   ev.nr = arch::nr(t.regs);
   for (int i = 0; i < 6; i++) ev.args[i] = arch::arg(t.regs, i);
   t.parked = true;
-  t.at_exit = type == Event::kSyscallExit;
+  t.at_exit = type == kEventSyscallExit;
   t.scratch_top = arch::sp(t.regs) - arch::kRedZone;
   js_events++;
 }
@@ -558,7 +574,7 @@ bool Tracer::is_tracee_event(const siginfo_t& si) {
 int Tracer::next(bool block, Event& ev) {
   for (;;) {
     if (root_exited_ && tracees_.empty()) {
-      ev.type = Event::kDone;
+      ev.type = kEventDone;
       return 0;
     }
     int status = 0;
@@ -571,18 +587,18 @@ int Tracer::next(bool block, Event& ev) {
       if (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT | __WALL | (block ? 0 : WNOHANG)) < 0) {
         if (errno == EINTR) continue;
         if (errno == ECHILD) {
-          ev.type = Event::kDone;
+          ev.type = kEventDone;
           return 0;
         }
         return -errno;
       }
       if (si.si_pid == 0) {
-        ev.type = Event::kNone;
+        ev.type = kEventNone;
         return 0;
       }
       if (!is_tracee_event(si)) {
         ev = Event();
-        ev.type = Event::kForeign;
+        ev.type = kEventForeign;
         ev.tid = si.si_pid;
         return 0;
       }
@@ -591,13 +607,13 @@ int Tracer::next(bool block, Event& ev) {
     } else {
       tid = waitpid(-1, &status, __WALL | (block ? 0 : WNOHANG));
       if (tid == 0) {
-        ev.type = Event::kNone;
+        ev.type = kEventNone;
         return 0;
       }
       if (tid < 0) {
         if (errno == EINTR) continue;
         if (errno == ECHILD) {
-          ev.type = Event::kDone;
+          ev.type = kEventDone;
           return 0;
         }
         return -errno;
@@ -614,7 +630,7 @@ int Tracer::next(bool block, Event& ev) {
         g_root_exited = 1;
       }
       ev = Event();
-      ev.type = Event::kExit;
+      ev.type = kEventExit;
       ev.tid = tid;
       ev.tgid = tgid;
       ev.status = status;
@@ -659,7 +675,7 @@ int Tracer::next(bool block, Event& ev) {
         c.known = true;
         cont(tid);
         ev = Event();
-        ev.type = Event::kSpawn;
+        ev.type = kEventSpawn;
         ev.tid = tid;
         ev.tgid = t.tgid;
         ev.child = child;
@@ -685,7 +701,7 @@ int Tracer::next(bool block, Event& ev) {
         close_mem(n.tgid);  // a new address space
         cont(tid);
         ev = Event();
-        ev.type = Event::kExec;
+        ev.type = kEventExec;
         ev.tid = tid;
         ev.tgid = n.tgid;
         ev.old_tid = old;
@@ -727,7 +743,7 @@ int Tracer::next(bool block, Event& ev) {
             continue;
           }
           ev = Event();
-          park(t, ev, Event::kSyscallExit);
+          park(t, ev, kEventSyscallExit);
           ev.ret = r;
           return 0;
         }
@@ -741,6 +757,13 @@ int Tracer::next(bool block, Event& ev) {
   }
 }
 
+// Writes s (with its NUL) below the parked tracee's stack; its address, or -errno.
+int64_t Tracer::put_string(Tracee& t, const std::string& s) {
+  t.scratch_top = (t.scratch_top - (s.size() + 1)) & ~(uint64_t)15;
+  if (write_mem(t.tid, t.scratch_top, s.c_str(), s.size() + 1) != 0) return -EFAULT;
+  return (int64_t)t.scratch_top;
+}
+
 int Tracer::resume(pid_t tid, const Action& a) {
   auto it = tracees_.find(tid);
   if (it == tracees_.end() || !it->second.parked) return -ESRCH;
@@ -748,7 +771,7 @@ int Tracer::resume(pid_t tid, const Action& a) {
   t.parked = false;
   bool dirty = false;
   if (!t.at_exit) {
-    if (a.kind == Action::kReturn) {
+    if (a.kind == kResumeReturn) {
       arch::skip_syscall(t.regs, a.value);
       dirty = true;
     } else {
@@ -756,18 +779,33 @@ int Tracer::resume(pid_t tid, const Action& a) {
         arch::set_arg(t.regs, i, v);
         dirty = true;
       }
+      for (const auto& [i, v] : a.set_strings) {
+        int64_t addr = put_string(t, v);
+        if (addr < 0) return (int)addr;
+        arch::set_arg(t.regs, i, (uint64_t)addr);
+        dirty = true;
+      }
+      for (size_t i = 0; t.desc && i < t.desc->npaths && i < t.hosts.size(); i++) {
+        if (!(a.host_paths & (1u << i)) || t.hosts[i].empty()) continue;
+        int64_t addr = put_string(t, t.hosts[i]);
+        if (addr < 0) return (int)addr;
+        arch::set_arg(t.regs, t.desc->paths[i].arg, (uint64_t)addr);
+        dirty = true;
+      }
     }
   } else {
-    if (a.kind == Action::kReturn) {
+    if (a.kind == kResumeReturn) {
       arch::set_ret(t.regs, a.value);
       dirty = true;
-    } else if (a.kind == Action::kRestart) {
+    } else if (a.kind == kResumeRestart) {
       arch::restart_syscall(t.regs);
       dirty = true;
     }
   }
+  t.desc = nullptr;
+  t.hosts.clear();
   if (dirty && !set_regs(tid, t.regs)) return -errno;
-  if (!t.at_exit && a.kind == Action::kContinue && a.want_exit) {
+  if (!t.at_exit && a.kind == kResumeContinue && a.want_exit) {
     t.await_exit = true;
     if (ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr) != 0) return -errno;
     return 0;

@@ -10,12 +10,12 @@
 #include <unordered_set>
 #include <vector>
 #include <csignal>
-#include <csignal>
 #include <sys/types.h>
 
 #include "arch.h"
 #include "paths.h"
 #include "statview.h"
+#include "syscall_desc.h"
 
 namespace vview {
 
@@ -26,25 +26,9 @@ void live_remove(pid_t pid);
 void live_kill(int sig);
 extern volatile sig_atomic_t g_root_exited;
 
-// kRouteCwd: chdir/fchdir: the native cwd cache is dropped at entry and exit.
-// kRouteStat: a stat-family call shown through the stat view (fake ownership).
-enum RouteBits : uint8_t { kRouteName = 1, kRoutePath = 2, kRouteFd = 4, kRouteCwd = 8, kRouteStat = 16 };
-enum LastMode : uint8_t { kFollow = 0, kNoFollow = 1, kOpen = 2, kOpenHow = 3 };
-
-struct FlagBit {
-  int8_t arg = -1;
-  uint64_t bit = 0;
-  bool set(const arch::Regs& r) const { return arg >= 0 && (arch::arg(r, arg) & bit); }
-};
-
-struct PathSpec {
-  int8_t arg = 0;
-  int8_t dirfd = -1;
-  LastMode last = kFollow;
-  FlagBit nofollow, follow, empty_path;
-  int8_t flags = -1;
-  bool null_means_fd = false;
-};
+// Route bits (kRoute*, generated/abi.h): kRouteCwd: chdir/fchdir: the native
+// cwd cache is dropped at entry and exit. kRouteStat: a stat-family call shown
+// through the stat view (fake ownership).
 
 struct PrefixEntry {
   std::string path;
@@ -53,14 +37,11 @@ struct PrefixEntry {
   std::vector<bool> direct;  // see Tracer::add_prefix
 };
 
+// How one syscall number is routed: why it stops (JavaScript's routing table)
+// and what it is (the generated description: path and fd arguments, effect).
 struct SyscallRoute {
   uint8_t bits = 0;
-  uint8_t stat_kind = 0;  // StatKind, for kRouteStat
-  // The call only reads metadata: on an fd that is a mount's host object (AT_EMPTY_PATH)
-  // the kernel answers it directly, without a stop into JavaScript.
-  bool query = false;
-  std::vector<PathSpec> paths;
-  std::vector<int8_t> fds;
+  const SyscallDesc* desc = nullptr;
 };
 
 struct PathResult {
@@ -80,35 +61,39 @@ struct FdResult {
 };
 
 struct Event {
-  // kForeign: a child of this process that is not traced (one a module spawned
+  // kEventForeign: a child of this process that is not traced (one a module spawned
   // with child_process) has an event: libuv must reap it; return to the event loop.
-  enum Type { kNone, kDone, kSyscall, kSyscallExit, kSpawn, kExec, kExit, kForeign } type = kNone;
+  EventType type = kEventNone;
   pid_t tid = 0, tgid = 0;
-  pid_t child = 0;  // kSpawn: new tid
+  pid_t child = 0;  // kEventSpawn: new tid
   bool thread = false;
-  pid_t old_tid = 0;  // kExec
+  pid_t old_tid = 0;  // kEventExec
   long nr = -1;
   uint64_t args[6] = {0, 0, 0, 0, 0, 0};
-  int64_t ret = 0;  // kSyscallExit
+  int64_t ret = 0;  // kEventSyscallExit
   uint8_t route = 0;
   std::vector<PathResult> paths;
   std::vector<FdResult> fds;
-  int status = 0;     // kExit: wait status
-  bool last = false;  // kExit: last thread of its process
+  int status = 0;     // kEventExit: wait status
+  bool last = false;  // kEventExit: last thread of its process
 };
 
+// JavaScript's answer to a parked tracee: one call per stop.
 struct Action {
-  enum Kind { kContinue = 0, kReturn = 1, kRestart = 2 } kind = kContinue;
-  int64_t value = 0;          // kReturn: result (>= 0) or -errno
-  bool want_exit = false;     // kContinue at entry: stop again at syscall exit
-  std::vector<std::pair<int, uint64_t>> set_args;  // at entry: rewrite arguments
+  ResumeKind kind = kResumeContinue;
+  int64_t value = 0;          // kResumeReturn: result (>= 0) or -errno
+  bool want_exit = false;     // kResumeContinue at entry: stop again at syscall exit
+  std::vector<std::pair<int, uint64_t>> set_args;        // at entry: arguments set to numbers
+  std::vector<std::pair<int, std::string>> set_strings;  // at entry: arguments set to strings written below the stack
+  uint32_t host_paths = 0;  // at entry: bit i: path argument i is given to the kernel in its host form
 };
 
 class Tracer {
  public:
   Tracer();
 
-  void set_routes(std::vector<SyscallRoute> routes) { routes_ = std::move(routes); }
+  // bits by syscall number; the rest of each route comes from the description.
+  void set_routes(const std::vector<std::pair<int, uint8_t>>& bits);
   // A path prefix owned by a module. nrs: the syscalls it applies to (empty:
   // all path syscalls). direct: syscalls native code does itself below it when
   // the path goes through a mount: the path is rewritten to its host form and
@@ -119,7 +104,6 @@ class Tracer {
   // as `view`: a tracee's cwd or dirfd below host is taken as the view path.
   void add_alias(const std::string& host, const std::string& view);
   void claim_inode(uint64_t dev, uint64_t ino, int module) { inodes_[{dev, ino}] = module; }
-  void release_inode(uint64_t dev, uint64_t ino) { inodes_.erase({dev, ino}); }
   long ptrace_options() const;
 
   void adopt_root(pid_t pid);
@@ -154,15 +138,18 @@ class Tracer {
     uint8_t patch_kind = 0;   // native exit: a stat-family result to show through the stat view
     uint64_t patch_buf = 0;
     uint64_t scratch_top = 0;
+    const SyscallDesc* desc = nullptr;  // parked at entry: the call's description
+    std::vector<std::string> hosts;      // parked at entry: the host form of each path argument
     arch::Regs regs{};
   };
 
   Tracee& get(pid_t tid);
   bool on_seccomp(Tracee& t, Event& ev);
   int emulate_stat(Tracee& t, uint8_t kind);
+  int64_t put_string(Tracee& t, const std::string& s);
   bool show_stat(Tracee& t, const SyscallRoute& route);
   void patch_stat(Tracee& t);
-  void park(Tracee& t, Event& ev, Event::Type type);
+  void park(Tracee& t, Event& ev, EventType type);
   void resolve_path(Tracee& t, const PathSpec& s, PathResult& out);
   int match_prefix(const std::string& p, long nr) const;
   // The prefix entry owning p for nr (nullptr: none).

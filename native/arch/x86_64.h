@@ -8,7 +8,6 @@
 namespace vview::arch {
 
 constexpr uint32_t kAuditArch = AUDIT_ARCH_X86_64;
-constexpr uint32_t kForeignAuditArch = AUDIT_ARCH_I386;  // int 0x80 from a 64-bit process
 constexpr uint32_t kX32Bit = 0x40000000;                 // x32 ABI syscall numbers
 constexpr uint64_t kRedZone = 128;                       // below rsp, reserved to leaf code
 constexpr uint64_t kSyscallInsnLen = 2;                  // `syscall` is 0f 05
@@ -16,7 +15,6 @@ constexpr uint64_t kSyscallInsnLen = 2;                  // `syscall` is 0f 05
 using Regs = user_regs_struct;
 
 inline long nr(const Regs& r) { return (long)r.orig_rax; }
-inline void set_nr(Regs& r, long v) { r.orig_rax = (unsigned long long)v; }
 inline uint64_t arg(const Regs& r, int i) {
   switch (i) {
     case 0: return r.rdi;
@@ -41,7 +39,6 @@ inline int64_t ret(const Regs& r) { return (int64_t)r.rax; }
 inline void set_ret(Regs& r, int64_t v) { r.rax = (unsigned long long)v; }
 inline uint64_t sp(const Regs& r) { return r.rsp; }
 inline uint64_t ip(const Regs& r) { return r.rip; }
-inline void set_ip(Regs& r, uint64_t v) { r.rip = v; }
 // Skip the syscall at a seccomp stop: the kernel then returns regs' ax unchanged.
 inline void skip_syscall(Regs& r, int64_t result) {
   r.orig_rax = (unsigned long long)-1;

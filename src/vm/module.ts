@@ -22,7 +22,16 @@ export type Awaitable<T> = T | Promise<T>;
 export type Action =
   | { kind: 'return'; value: bigint }
   | { kind: 'forward'; onExit?: ExitHook }
-  | { kind: 'rewrite'; args: Record<number, bigint | number | string | Buffer>; onExit?: ExitHook };
+  | {
+      kind: 'rewrite';
+      args: Record<number, bigint | number | string | Buffer>;
+      /**
+       * Indices into call.paths whose argument is given to the kernel in its
+       * host form (CallPath.host), written by native code from what it resolved.
+       */
+      hostPaths?: number[];
+      onExit?: ExitHook;
+    };
 
 /** Called at syscall exit: return a new result, RESTART to run the call again, or nothing to keep it. */
 export type ExitHook = (exit: SyscallExit) => Awaitable<number | bigint | typeof RESTART | void>;
@@ -127,7 +136,6 @@ export interface ModuleContext {
   readonly name: string;
   /** Route fd calls on this inode (a kernel object the module handed out or watches) to this module. */
   claimInode(dev: bigint | number, ino: bigint | number): void;
-  releaseInode(dev: bigint | number, ino: bigint | number): void;
   perProcess<T>(init: (pid: number) => T, fork?: (parent: T, child: number) => T): PerProcess<T>;
   /**
    * Fake ownership for the whole view, applied in native code to every

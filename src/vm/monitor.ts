@@ -83,7 +83,6 @@ export async function run(opts: RunOptions): Promise<number> {
         aliases.add(host, view);
       },
       claimInode: (dev, ino) => n.claimInode(dev, ino, i),
-      releaseInode: (dev, ino) => n.releaseInode(dev, ino),
       perProcess: (init, fork) => procs.perProcess(init, fork),
       processOf: (tid) => procs.processOf(tid),
       showOwnership: (ids) => {

@@ -7,33 +7,9 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import fs from 'node:fs';
 
-export const enum EventType {
-  None = 0,
-  Done = 1,
-  Syscall = 2,
-  SyscallExit = 3,
-  Spawn = 4,
-  Exec = 5,
-  Exit = 6,
-  /** A child of this process that is not traced (spawned by a module) changed state. */
-  Foreign = 7,
-}
+import { EventType, ResumeKind } from './abi.js';
 
-export const enum RouteBits {
-  Name = 1,
-  Path = 2,
-  Fd = 4,
-  /** chdir/fchdir: native code drops its cwd cache. */
-  Cwd = 8,
-  /** A stat-family call shown through the stat view (ModuleContext.showOwnership). */
-  Stat = 16,
-}
-
-export const enum ResumeKind {
-  Continue = 0,
-  Return = 1,
-  Restart = 2,
-}
+export { EventType, ResumeKind, RouteBits } from './abi.js';
 
 export interface NativePath {
   raw: string;
@@ -43,7 +19,6 @@ export interface NativePath {
   /** A component before the last did not exist: the canonical path is lexical from there. */
   lexical?: boolean;
   module: number;
-  error: number;
 }
 export interface NativeFd {
   fd: number;
@@ -53,28 +28,14 @@ export interface NativeFd {
 }
 
 export type NativeEvent =
-  | { type: EventType.None | EventType.Done }
-  | { type: EventType.Foreign; tid: number }
-  | { type: EventType.Syscall; tid: number; pid: number; nr: number; args: bigint[]; route: number; paths: NativePath[]; fds: NativeFd[] }
-  | { type: EventType.SyscallExit; tid: number; pid: number; nr: number; args: bigint[]; ret: number }
-  | { type: EventType.Spawn; tid: number; pid: number; child: number; thread: boolean }
-  | { type: EventType.Exec; tid: number; pid: number; oldTid: number }
-  | { type: EventType.Exit; tid: number; pid: number; status: number; last: boolean };
+  | { type: typeof EventType.None | typeof EventType.Done }
+  | { type: typeof EventType.Foreign; tid: number }
+  | { type: typeof EventType.Syscall; tid: number; pid: number; nr: number; args: bigint[]; route: number; paths: NativePath[]; fds: NativeFd[] }
+  | { type: typeof EventType.SyscallExit; tid: number; pid: number; nr: number; args: bigint[]; ret: number }
+  | { type: typeof EventType.Spawn; tid: number; pid: number; child: number; thread: boolean }
+  | { type: typeof EventType.Exec; tid: number; pid: number; oldTid: number }
+  | { type: typeof EventType.Exit; tid: number; pid: number; status: number; last: boolean };
 
-export interface NativeFlag {
-  arg: number;
-  bit: number | bigint;
-}
-export interface NativePathSpec {
-  arg: number;
-  dirfd?: number;
-  last: number;
-  nofollowFlag?: NativeFlag;
-  followFlag?: NativeFlag;
-  emptyPathFlag?: NativeFlag;
-  flags?: number;
-  nullMeansFd?: boolean;
-}
 export interface NativeOwner {
   uid?: number;
   gid?: number;
@@ -84,15 +45,22 @@ export interface NativeOwner {
   rdev?: bigint;
 }
 
-export interface NativeRoute {
-  nr: number;
-  bits: number;
-  /** For RouteBits.Stat: how the call takes its path/fd and buffer (StatKind). */
-  statKind?: number;
-  /** The call only reads metadata (see QUERY in router.ts). */
-  query?: boolean;
-  paths?: NativePathSpec[];
-  fds?: number[];
+/** A routed syscall: [number, RouteBits]. Its path and fd arguments come from the generated description. */
+export type NativeRoute = [nr: number, bits: number];
+
+/** How a parked tracee goes on: one call per stop (Tracer::resume). */
+export interface NativeAction {
+  kind: ResumeKind;
+  /** Return: the result (>= 0) or -errno. */
+  value?: number | bigint;
+  /** Continue at entry: stop again at the syscall's exit. */
+  wantExit?: boolean;
+  /** At entry: arguments set to numbers. */
+  args?: [number, bigint][];
+  /** At entry: arguments set to strings (or bytes) that native code writes below the stack. */
+  strings?: [number, string | Buffer][];
+  /** At entry: bit i set: path argument i is given to the kernel in the host form native code resolved. */
+  hostPaths?: number;
 }
 
 /**
@@ -115,7 +83,6 @@ export interface Native {
   /** mknod(2): 0 or -errno. */
   mknod(path: string, mode: number, dev: number): number;
   claimInode(dev: bigint | number, ino: bigint | number, module: number): void;
-  releaseInode(dev: bigint | number, ino: bigint | number): void;
   /** Turns on the stat view: files of the real ids appear owned by the fake ones. */
   statView(ids: { realUid: number; realGid: number; fakeUid: number; fakeGid: number }): void;
   /** A recorded owner of an inode for the stat view, or null to forget it. */
@@ -123,7 +90,7 @@ export interface Native {
   /** tracedIfArg: [nr, arg] pairs that stop only when that argument is non-zero. */
   spawn(req: { candidates: string[]; argv: string[]; inheritFds: number[]; filter: boolean; traced: number[]; tracedIfArg?: [number, number][]; notFound: string; denied: string }): number;
   next(block: boolean): NativeEvent;
-  resume(tid: number, kind: ResumeKind, value: number | bigint, wantExit: boolean, setArgs?: [number, bigint][]): number;
+  resume(tid: number, action: NativeAction): number;
   readMemory(tid: number, addr: number | bigint, len: number): Buffer | number;
   writeMemory(tid: number, addr: number | bigint, data: Buffer): number;
   readString(tid: number, addr: number | bigint, max: number): Buffer | number;
@@ -135,6 +102,14 @@ export interface Native {
   startWaker(cb: () => void): void;
   armWaker(): void;
   stopWaker(): void;
+  /** The values compiled in from native/generated/ (for test/abi.test.ts). */
+  abi(): {
+    EventType: Record<string, number>;
+    ResumeKind: Record<string, number>;
+    RouteBits: Record<string, number>;
+    openChanges: number;
+    syscalls: { nr: number; name: string; effect: number; statKind: number; paths: { arg: number; dirfd: number; last: number; flags: number }[]; fds: number[] }[];
+  };
 }
 
 function findAddon(): string {

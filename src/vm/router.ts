@@ -5,12 +5,12 @@
  */
 import { currentArch, type SyscallName } from './arch/index.js';
 import { SYSCALL_SPECS } from './syscalls/table.js';
-import { REFUSALS, type PathArg } from './syscalls/spec.js';
+import { REFUSALS } from './syscalls/spec.js';
 import { formatCall, formatResult, type MemReader } from './syscalls/decode.js';
 import { errnoNumber } from './errno.js';
 import {
   EventType, ResumeKind, RouteBits,
-  type Native, type NativeEvent, type NativePathSpec, type NativePrefix, type NativeRoute,
+  type Native, type NativeAction, type NativeEvent, type NativePrefix, type NativeRoute,
 } from './native.js';
 import {
   RESTART, SyscallError,
@@ -36,18 +36,10 @@ interface StatRow {
   ns: bigint;
 }
 
-const LAST: Record<PathArg['last'], number> = { follow: 0, nofollow: 1, open: 2, openhow: 3 };
-/** How each stat-family call takes its arguments, for native code's stat view (native/statview.h). */
-const STAT_KIND: Partial<Record<SyscallName, number>> = { stat: 1, lstat: 2, fstat: 3, newfstatat: 4, statx: 5 };
 const EIO = -BigInt(errnoNumber('EIO'));
-/**
- * Path calls that only read metadata: on an fd that is a mount's host object
- * (AT_EMPTY_PATH, or glibc's fstat) native code lets the kernel answer them.
- */
-const QUERY = new Set<SyscallName>(['newfstatat', 'statx', 'faccessat', 'faccessat2', 'readlinkat', 'getxattr', 'lgetxattr', 'listxattr', 'llistxattr']);
 
-type SyscallEvent = Extract<NativeEvent, { type: EventType.Syscall }>;
-type ExitEvent = Extract<NativeEvent, { type: EventType.SyscallExit }>;
+type SyscallEvent = Extract<NativeEvent, { type: typeof EventType.Syscall }>;
+type ExitEvent = Extract<NativeEvent, { type: typeof EventType.SyscallExit }>;
 
 interface Pending {
   hook?: ExitHook;
@@ -130,22 +122,16 @@ export class Router {
       // Native code caches each tracee's cwd for relative paths; it must see
       // every change of directory.
       if ((this.prefixes.length || this.statView) && (name === 'chdir' || name === 'fchdir')) bits |= RouteBits.Cwd;
-      const statKind = this.statView ? STAT_KIND[name] : undefined;
-      if (statKind) bits |= RouteBits.Stat;
-      if (!bits) continue;
-      const r: NativeRoute = { nr, bits };
-      if (statKind) r.statKind = statKind;
-      if (QUERY.has(name)) r.query = true;
-      if (spec.paths) r.paths = spec.paths.map(toNativePath);
-      if (spec.fds) r.fds = spec.fds;
-      routes.push(r);
+      // The stat view (fake ownership) answers stat-family calls in native code.
+      if (this.statView && spec.stat) bits |= RouteBits.Stat;
+      if (bits) routes.push([nr, bits]);
     }
     const traced: number[] = [];
     const tracedIfArg: [number, number][] = [];
-    for (const r of routes) {
-      const arg = r.bits === RouteBits.Name && !this.refused.has(r.nr) ? this.argCondition(r.nr) : undefined;
-      if (arg === undefined) traced.push(r.nr);
-      else tracedIfArg.push([r.nr, arg]);
+    for (const [nr, bits] of routes) {
+      const arg = bits === RouteBits.Name && !this.refused.has(nr) ? this.argCondition(nr) : undefined;
+      if (arg === undefined) traced.push(nr);
+      else tracedIfArg.push([nr, arg]);
     }
     return { routes, prefixes: this.prefixes, traced, tracedIfArg };
   }
@@ -267,26 +253,29 @@ export class Router {
   private resume(tid: number, a: Action, module: string, text: string): void {
     if (a.kind === 'return') {
       if (this.trace && text) this.trace.line(`${prefix(tid)}${text} = ${formatResult(a.value)} <${module}>`);
-      this.native.resume(tid, ResumeKind.Return, a.value, false);
+      this.native.resume(tid, { kind: ResumeKind.Return, value: a.value });
       return;
     }
-    let setArgs: [number, bigint][] | undefined;
+    const action: NativeAction = { kind: ResumeKind.Continue };
     if (a.kind === 'rewrite') {
-      setArgs = [];
-      const mem = this.memory(tid);
+      const args: [number, bigint][] = [];
+      const strings: [number, string | Buffer][] = [];
       for (const [k, v] of Object.entries(a.args)) {
         const i = Number(k);
-        if (typeof v === 'string' || Buffer.isBuffer(v)) {
-          const data = typeof v === 'string' ? Buffer.from(v + '\0') : v;
-          const addr = mem.alloc(data.length);
-          mem.write(addr, data);
-          setArgs.push([i, BigInt(addr)]);
-        } else setArgs.push([i, BigInt(v)]);
+        if (typeof v === 'string') strings.push([i, v]);
+        else if (Buffer.isBuffer(v)) strings.push([i, v]);
+        else args.push([i, BigInt(v)]);
       }
+      if (args.length) action.args = args;
+      if (strings.length) action.strings = strings;
+      if (a.hostPaths?.length) action.hostPaths = a.hostPaths.reduce((m, i) => m | (1 << i), 0);
     }
     const wantExit = !!a.onExit || (!!this.trace && !!text);
-    if (wantExit) this.pending.set(tid, { hook: a.onExit, module, text });
-    const r = this.native.resume(tid, ResumeKind.Continue, 0, wantExit, setArgs);
+    if (wantExit) {
+      this.pending.set(tid, { hook: a.onExit, module, text });
+      action.wantExit = true;
+    }
+    const r = this.native.resume(tid, action);
     if (r < 0) this.pending.delete(tid);
   }
 
@@ -298,13 +287,13 @@ export class Router {
     const name = this.arch.names.get(ev.nr) ?? (`syscall_${ev.nr}` as SyscallName);
     const finish = (res: number | bigint | typeof RESTART | void) => {
       if (res === RESTART) {
-        this.native.resume(ev.tid, ResumeKind.Restart, 0, false);
+        this.native.resume(ev.tid, { kind: ResumeKind.Restart });
         return;
       }
       const result = res === undefined ? ev.ret : res;
       if (this.trace && p?.text) this.trace.line(`${prefix(ev.tid)}${p.text} = ${formatResult(result)} <${p.module}>`);
-      if (res === undefined) this.native.resume(ev.tid, ResumeKind.Continue, 0, false);
-      else this.native.resume(ev.tid, ResumeKind.Return, BigInt(res), false);
+      if (res === undefined) this.native.resume(ev.tid, { kind: ResumeKind.Continue });
+      else this.native.resume(ev.tid, { kind: ResumeKind.Return, value: BigInt(res) });
     };
     if (!p?.hook) return finish(undefined);
     const exit: SyscallExit = { pid: ev.pid, tid: ev.tid, name, args: ev.args, result: ev.ret, mem: this.memory(ev.tid) };
@@ -426,17 +415,4 @@ function push(m: Map<number, number[]>, k: number, v: number): void {
 
 function prefix(tid: number): string {
   return `[pid ${tid}] `;
-}
-
-function toNativePath(p: PathArg): NativePathSpec {
-  return {
-    arg: p.arg,
-    dirfd: p.dirfd,
-    last: LAST[p.last],
-    nofollowFlag: p.nofollowFlag,
-    followFlag: p.followFlag,
-    emptyPathFlag: p.emptyPathFlag,
-    flags: p.flags,
-    nullMeansFd: p.nullMeansFd,
-  };
 }

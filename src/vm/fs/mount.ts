@@ -19,6 +19,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SYSCALL_SPECS } from '../syscalls/table.js';
+import { effectOf, specOf, syscallsWith, type Effect } from '../syscalls/classes.js';
 import { openFlags, O_ACCMODE, O_CREAT, O_EXCL, O_TMPFILE, O_TRUNC } from '../syscalls/open.js';
 import {
   errno, forward, rewrite,
@@ -41,30 +42,17 @@ const RENAME_EXCHANGE = 2;
 /** A path argument: under this mount (rel: exact mount-relative path, when it all exists) or not; host: its host form. */
 type Where = { in: boolean; host?: string; rel?: string } | undefined;
 
-/** What a path syscall does to the tree, for EROFS and the write-back. */
-type Kind = 'query' | 'open' | 'create' | 'remove' | 'rename' | 'link' | 'attr' | 'exec';
-
-const KINDS: Partial<Record<SyscallName, Kind>> = {
-  open: 'open', openat: 'open', openat2: 'open', creat: 'open',
-  mkdir: 'create', mkdirat: 'create', mknod: 'create', mknodat: 'create', symlink: 'create', symlinkat: 'create',
-  unlink: 'remove', unlinkat: 'remove', rmdir: 'remove',
-  rename: 'rename', renameat: 'rename', renameat2: 'rename',
-  link: 'link', linkat: 'link',
-  chmod: 'attr', fchmodat: 'attr', fchmodat2: 'attr', chown: 'attr', lchown: 'attr', fchownat: 'attr',
-  utime: 'attr', utimes: 'attr', futimesat: 'attr', utimensat: 'attr', truncate: 'attr',
-  setxattr: 'attr', lsetxattr: 'attr', removexattr: 'attr', lremovexattr: 'attr',
-  execve: 'exec', execveat: 'exec',
-};
+/** What a path syscall does to the tree (the description's effect), for EROFS and the write-back. */
+type Kind = Effect;
 
 const W_OK = 2;
-const ACCESS = new Set<SyscallName>(['access', 'faccessat', 'faccessat2']);
 
 /**
  * Calls on an fd that change a file's attributes: a read-only bind refuses
  * them when the fd is its own. (Content needs a writable fd, which it never
- * hands out; ftruncate of a read-only fd stays the kernel's EINVAL.)
+ * hands out: ftruncate and fallocate are 'write', and stay the kernel's errors.)
  */
-const FD_CHANGES: SyscallName[] = ['fchmod', 'fchown', 'fsetxattr', 'fremovexattr'];
+const FD_CHANGES: SyscallName[] = syscallsWith('attr').filter((n) => !specOf(n).paths?.length);
 
 /** openat2's open_how.resolve. */
 function resolveFlags(call: SyscallCall): bigint {
@@ -102,7 +90,7 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
   // Native code has resolved each path in the view (symlinks, "..", the mount
   // point's parent) and, when it went through the mount, gives its host form.
   const handle: Handler = (call) => {
-    const kind = KINDS[call.name] ?? 'query';
+    const kind = effectOf(call.name) ?? 'query';
     const res: Where[] = call.paths.map((p) => {
       if (!p.mine || p.canonical === undefined) return undefined;
       if (!under(p.canonical)) return { in: false, host: p.host };
@@ -127,30 +115,30 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
       if ((flags & O_TMPFILE) === O_TMPFILE && inside[0]) return errno('EOPNOTSUPP');
     }
     if (readonly && inside.some(Boolean)) {
-      const mode = !ACCESS.has(call.name) ? 0 : call.name === 'access' ? call.int(1) : call.int(2);
+      const modeArg = specOf(call.name).accessMode;
+      const mode = modeArg === undefined ? 0 : call.int(modeArg);
       const refused = refuseReadonly(kind, flags, res, itself, mode);
       if (refused) return refused;
     }
-    const specs = SYSCALL_SPECS[call.name].paths ?? [];
+    // openat2 with RESOLVE_*: the kernel must do the walk itself. Relative to
+    // a dirfd or cwd (a host directory) it does as given; an absolute path is
+    // moved to the host directory as written (like a real bind mount).
+    const kernelWalk = call.name === 'openat2' && !!res[0] && resolveFlags(call) !== 0n;
+    // The other paths through the mount go to the kernel in their host form,
+    // which native code resolved and writes itself.
+    const hostPaths = res.flatMap((r, i) => (r?.host !== undefined && !itself[i] && !(kernelWalk && i === 0) ? [i] : []));
     const args: Record<number, string> = {};
-    res.forEach((r, i) => {
-      if (r?.host !== undefined && !itself[i]) args[specs[i].arg] = r.host;
-    });
-    if (call.name === 'openat2' && res[0] && resolveFlags(call) !== 0n) {
-      // RESOLVE_*: the kernel must do the walk itself. Relative to a dirfd or
-      // cwd (a host directory) it does as given; an absolute path is moved
-      // to the host directory as written (like a real bind mount).
+    if (kernelWalk) {
       const raw = call.paths[0].raw;
-      delete args[specs[0].arg];
-      if (raw === mount || raw.startsWith(mount + '/')) args[specs[0].arg] = hostRoot + raw.slice(mount.length);
+      if (raw === mount || raw.startsWith(mount + '/')) args[SYSCALL_SPECS.openat2.paths![0].arg] = hostRoot + raw.slice(mount.length);
     }
     if (kind === 'exec' && inside[0] && !itself[0] && res[0]?.host !== undefined) {
       const script = scriptExec(call, res[0].host, mount, hostRoot);
       if (script) return script;
     }
     const onExit = mirror ? writeBack(mirror, call, kind, flags, res) : undefined;
-    if (Object.keys(args).length === 0) return forward(onExit);
-    return rewrite(args, onExit);
+    if (Object.keys(args).length === 0 && hostPaths.length === 0) return forward(onExit);
+    return { kind: 'rewrite', args, hostPaths, onExit };
   };
 
   // What native code may do without this handler: what changes nothing, and
@@ -158,11 +146,11 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
   const direct: SyscallName[] = [];
   for (const [name, spec] of Object.entries(SYSCALL_SPECS) as [SyscallName, (typeof SYSCALL_SPECS)[SyscallName]][]) {
     if (!spec.paths?.length || spec.refuse) continue;
-    const kind = KINDS[name] ?? 'query';
     // access(W_OK) on a read-only mount is EROFS: the handler answers it.
-    if (readonly && ACCESS.has(name)) continue;
-    if (kind === 'query' || (kind === 'open' && name !== 'creat')) direct.push(name);
-    else if (!mirror && !readonly && (kind === 'create' || kind === 'remove' || kind === 'attr')) direct.push(name);
+    if (readonly && spec.accessMode !== undefined) continue;
+    const e = spec.effect;
+    if (e === 'query' || e === 'cwd' || e === 'watch' || (e === 'open' && name !== 'creat')) direct.push(name);
+    else if (!mirror && !readonly && (e === 'create' || e === 'remove' || e === 'attr')) direct.push(name);
   }
 
   const instance: ModuleInstance = {
@@ -264,6 +252,8 @@ function refuseReadonly(kind: Kind, flags: number, res: Where[], itself: boolean
   };
   switch (kind) {
     case 'exec':
+    case 'cwd':
+    case 'watch':
       return undefined;
     case 'query':
       return access & W_OK && exists() ? errno('EROFS') : undefined;

@@ -1,0 +1,57 @@
+/**
+ * The values native code and TypeScript share: written once here, generated
+ * into native/generated/abi.h by scripts/gen-native.ts (with the syscall
+ * description of src/vm/syscalls/table.ts), and checked by test/abi.test.ts
+ * against what the built addon reports. Never restate one of these by hand on
+ * either side.
+ */
+import type { Effect, StatKind } from './syscalls/spec.js';
+import { OPEN_CHANGES } from './syscalls/open.js';
+
+/** What the tracer hands to JavaScript (Tracer::next). */
+export const EventType = {
+  None: 0,
+  Done: 1,
+  Syscall: 2,
+  SyscallExit: 3,
+  Spawn: 4,
+  Exec: 5,
+  Exit: 6,
+  /** A child of this process that is not traced (spawned by a module) changed state. */
+  Foreign: 7,
+} as const;
+export type EventType = (typeof EventType)[keyof typeof EventType];
+
+/** How JavaScript resumes a parked tracee (Tracer::resume). */
+export const ResumeKind = {
+  Continue: 0,
+  Return: 1,
+  Restart: 2,
+} as const;
+export type ResumeKind = (typeof ResumeKind)[keyof typeof ResumeKind];
+
+/** Why a syscall stops (per syscall number in the routing table). */
+export const RouteBits = {
+  Name: 1,
+  Path: 2,
+  Fd: 4,
+  /** chdir/fchdir: native code drops its cwd cache. */
+  Cwd: 8,
+  /** A stat-family call shown through the stat view (ModuleContext.showOwnership). */
+  Stat: 16,
+} as const;
+
+/** How the last component of a path argument is resolved (PathArg.last). */
+export const LastMode = { follow: 0, nofollow: 1, open: 2, openhow: 3 } as const;
+
+/** Stat kinds as native code numbers them (0: not a stat-family call). */
+export const StatKindCode: Record<StatKind, number> = { path: 1, link: 2, fd: 3, at: 4, statx: 5 };
+
+/** Effects as native code numbers them (0: unclassified). */
+export const EffectCode: Record<Effect, number> = {
+  query: 1, open: 2, create: 3, remove: 4, rename: 5, link: 6, attr: 7, write: 8,
+  exec: 9, cwd: 10, root: 11, watch: 12, mount: 13, admin: 14,
+};
+
+/** Open flags that make an open change something (see syscalls/open.ts). */
+export const OPEN_CHANGE_FLAGS = OPEN_CHANGES;
