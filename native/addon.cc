@@ -136,6 +136,28 @@ Napi::Value StatViewConfigure(const Napi::CallbackInfo& info) {
 }
 
 // statOwner(dev, ino, { uid, gid, perm, type, rdev } | null): a recorded owner (null: none).
+// statShow({ dev, ino, mode, uid, gid, rdev }) -> { mode, uid, gid, rdev }: what the
+// stat view shows for these metadata (StatView::apply: the one copy of the rule).
+Napi::Value StatShow(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+  struct stat st;
+  memset(&st, 0, sizeof st);
+  st.st_dev = (dev_t)ToU64(o.Get("dev"));
+  st.st_ino = (ino_t)ToU64(o.Get("ino"));
+  st.st_mode = (mode_t)GetI64(o, "mode", 0);
+  st.st_uid = (uid_t)GetI64(o, "uid", 0);
+  st.st_gid = (gid_t)GetI64(o, "gid", 0);
+  st.st_rdev = (dev_t)ToU64(o.Get("rdev"));
+  if (T().stat_view.enabled) T().stat_view.apply(st);
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("mode", Napi::Number::New(env, st.st_mode));
+  r.Set("uid", Napi::Number::New(env, st.st_uid));
+  r.Set("gid", Napi::Number::New(env, st.st_gid));
+  r.Set("rdev", Napi::BigInt::New(env, (uint64_t)st.st_rdev));
+  return r;
+}
+
 Napi::Value StatOwner(const Napi::CallbackInfo& info) {
   uint64_t dev = ToU64(info[0]), ino = ToU64(info[1]);
   if (!info[2].IsObject()) {
@@ -302,6 +324,14 @@ Napi::Value Resume(const Napi::CallbackInfo& info) {
     }
   }
   return Napi::Number::New(env, T().resume(tid, a));
+}
+
+// viewPath(hostPath) -> the view's path for a host path below an aliased
+// directory (a mount's content), or undefined (Tracer::alias: one copy of the map).
+Napi::Value ViewPath(const Napi::CallbackInfo& info) {
+  std::string p = info[0].As<Napi::String>();
+  if (!T().alias(p)) return info.Env().Undefined();
+  return Napi::String::New(info.Env(), p);
 }
 
 // abi() -> the values compiled in from native/generated/ (test/abi.test.ts
@@ -520,6 +550,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("claimInode", Napi::Function::New(env, ClaimInode));
   exports.Set("statView", Napi::Function::New(env, StatViewConfigure));
   exports.Set("statOwner", Napi::Function::New(env, StatOwner));
+  exports.Set("statShow", Napi::Function::New(env, StatShow));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("next", Napi::Function::New(env, Next));
   exports.Set("resume", Napi::Function::New(env, Resume));
@@ -535,6 +566,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("armWaker", Napi::Function::New(env, ArmWaker));
   exports.Set("stopWaker", Napi::Function::New(env, StopWaker));
   exports.Set("abi", Napi::Function::New(env, Abi));
+  exports.Set("viewPath", Napi::Function::New(env, ViewPath));
   return exports;
 }
 

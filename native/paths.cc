@@ -246,14 +246,9 @@ static void pop_component(std::string& cur) {
   cur.resize(k == 0 ? 1 : k);  // ".." of "/" is "/"
 }
 
-static bool below(const std::string& p, const std::string& prefix) {
-  if (p.size() < prefix.size() || p.compare(0, prefix.size(), prefix) != 0) return false;
-  return p.size() == prefix.size() || p[prefix.size()] == '/';
-}
-
 bool PathResolver::to_host(const std::string& view, std::string& out) const {
   for (const auto& [v, h] : views_) {
-    if (!below(view, v)) continue;
+    if (!at_or_below(view, v)) continue;
     out = h + view.substr(v.size());
     return true;
   }

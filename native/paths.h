@@ -13,6 +13,13 @@
 
 namespace vview {
 
+// p is prefix or lies below it ("/" is above everything).
+inline bool at_or_below(const std::string& p, const std::string& prefix) {
+  if (prefix == "/") return true;
+  if (p.size() < prefix.size() || p.compare(0, prefix.size(), prefix) != 0) return false;
+  return p.size() == prefix.size() || p[prefix.size()] == '/';
+}
+
 struct Canonical {
   std::string path;     // canonical absolute path
   std::string touched;  // first intermediate location under a prefix, if any

@@ -86,12 +86,6 @@ void Tracer::add_prefix(const std::string& prefix, int module, const std::vector
                    [](const PrefixEntry& a, const PrefixEntry& b) { return a.path.size() > b.path.size(); });
 }
 
-static bool at_or_below(const std::string& p, const std::string& prefix) {
-  if (prefix == "/") return true;
-  if (p.size() < prefix.size() || p.compare(0, prefix.size(), prefix) != 0) return false;
-  return p.size() == prefix.size() || p[prefix.size()] == '/';
-}
-
 const PrefixEntry* Tracer::prefix_of(const std::string& p, long nr) const {
   for (const PrefixEntry& x : prefixes_) {
     if (!x.nrs.empty() && !has_nr(x.nrs, nr)) continue;

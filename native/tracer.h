@@ -104,6 +104,8 @@ class Tracer {
   // as `view`: a tracee's cwd or dirfd below host is taken as the view path.
   void add_alias(const std::string& host, const std::string& view);
   void claim_inode(uint64_t dev, uint64_t ino, int module) { inodes_[{dev, ino}] = module; }
+  // Maps a host path below an aliased directory to the view's path. True if mapped.
+  bool alias(std::string& p) const;
   long ptrace_options() const;
 
   void adopt_root(pid_t pid);
@@ -155,7 +157,6 @@ class Tracer {
   // The prefix entry owning p for nr (nullptr: none).
   const struct PrefixEntry* prefix_of(const std::string& p, long nr) const;
   bool native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev);
-  bool alias(std::string& p) const;
   void cont(pid_t tid, int sig = 0);
   void drop(pid_t tid);
   void adopt_orphan(Tracee& t);

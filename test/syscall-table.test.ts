@@ -1,6 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import { SYSCALL_SPECS } from '../src/vm/syscalls/table.js';
+import { refusalOf } from '../src/vm/syscalls/classes.js';
 import { X86_64_SYSCALLS, type X86_64SyscallName } from '../src/vm/arch/x86_64/syscalls.js';
 import type { ArgKind, FlagBit, SyscallSpec } from '../src/vm/syscalls/spec.js';
 
@@ -124,18 +125,20 @@ test('refusals are few, carry an errno and a reason', (t) => {
   // README, Limitations: io_uring (ENOSYS), open_by_handle_at, the mount family and chroot (EPERM).
   const mountFamily = ['fsconfig', 'fsmount', 'fsopen', 'fspick', 'mount', 'mount_setattr', 'move_mount', 'open_tree', 'open_tree_attr', 'pivot_root', 'umount2'];
   t.deepEqual(refused, ['chroot', ...mountFamily, 'io_uring_enter', 'io_uring_register', 'io_uring_setup', 'open_by_handle_at'].sort());
-  for (const name of ['chroot', ...mountFamily] as X86_64SyscallName[]) t.is(SYSCALL_SPECS[name].refuse?.errno, 'EPERM', name);
+  for (const name of ['chroot', ...mountFamily] as X86_64SyscallName[]) t.is(refusalOf(name)?.errno, 'EPERM', name);
+  for (const name of mountFamily as X86_64SyscallName[]) t.is(SYSCALL_SPECS[name].refuse, 'mount', `${name}: one named policy`);
   for (const name of refused) {
-    const r = SYSCALL_SPECS[name].refuse!;
+    const r = refusalOf(name)!;
     t.true(ERRNOS.has(r.errno), `${name}: errno ${r.errno}`);
     t.true(r.why.length > 20, `${name}: why is too short`);
   }
-  t.is(SYSCALL_SPECS.io_uring_setup.refuse?.errno, 'ENOSYS');
-  t.is(SYSCALL_SPECS.open_by_handle_at.refuse?.errno, 'EPERM');
+  t.is(refusalOf('io_uring_setup')?.errno, 'ENOSYS');
+  t.is(refusalOf('open_by_handle_at')?.errno, 'EPERM');
 });
 
 test('spot checks: open family', (t) => {
   t.deepEqual(SYSCALL_SPECS.openat, {
+    effect: 'open',
     args: ['dirfd', 'path', 'oflags', 'mode'],
     paths: [{ arg: 1, dirfd: 0, last: 'open', flags: 2 }],
   });
@@ -147,6 +150,7 @@ test('spot checks: open family', (t) => {
 
 test('spot checks: renameat2, linkat, symlinkat', (t) => {
   t.deepEqual(SYSCALL_SPECS.renameat2, {
+    effect: 'rename',
     args: ['dirfd', 'path', 'dirfd', 'path', 'hex'],
     paths: [
       { arg: 1, dirfd: 0, last: 'nofollow' },
@@ -169,6 +173,8 @@ test('spot checks: renameat2, linkat, symlinkat', (t) => {
 
 test('spot checks: stat family', (t) => {
   t.deepEqual(SYSCALL_SPECS.statx, {
+    effect: 'query',
+    stat: 'statx',
     args: ['dirfd', 'path', 'atflags', 'hex', 'ptr'],
     paths: [
       {
@@ -191,8 +197,9 @@ test('spot checks: stat family', (t) => {
 });
 
 test('spot checks: exec', (t) => {
-  t.deepEqual(SYSCALL_SPECS.execve, { args: ['path', 'strv', 'strv'], paths: [{ arg: 0, last: 'follow' }] });
+  t.deepEqual(SYSCALL_SPECS.execve, { effect: 'exec', args: ['path', 'strv', 'strv'], paths: [{ arg: 0, last: 'follow' }] });
   t.deepEqual(SYSCALL_SPECS.execveat, {
+    effect: 'exec',
     args: ['dirfd', 'path', 'strv', 'strv', 'atflags'],
     paths: [
       {

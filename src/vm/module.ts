@@ -174,6 +174,18 @@ export interface ShownOwner {
 export interface OwnershipView {
   /** Shows this owner for the inode from now on; null: the inode's own again. */
   set(dev: bigint, ino: bigint, owner: ShownOwner | null): void;
+  /** What stat shows in the view for a file with these metadata (the same rule native code applies). */
+  show(st: ShownStat): ShownStat;
+}
+
+/** The metadata the ownership view changes. */
+export interface ShownStat {
+  dev: bigint;
+  ino: bigint;
+  mode: number;
+  uid: number;
+  gid: number;
+  rdev: bigint;
 }
 
 /** What setup() returns: the routes, as data, and the handlers. */

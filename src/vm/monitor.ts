@@ -98,6 +98,7 @@ export async function run(opts: RunOptions): Promise<number> {
               type: o.device ? (o.device.type === 'chr' ? 0o020000 : 0o060000) : undefined,
               rdev: o.device?.rdev,
             }),
+          show: (st) => ({ dev: st.dev, ino: st.ino, ...n.statShow(st) }),
         };
       },
       warn: warn(entry.name),
@@ -111,7 +112,7 @@ export async function run(opts: RunOptions): Promise<number> {
     }
   }
   settingUp = false;
-  if (aliases.entries.length) modules.push({ name: 'vview', instance: viewPathsModule(aliases) });
+  if (aliases.entries.length) modules.push({ name: 'vview', instance: viewPathsModule(n) });
 
   const trace: TraceSink | undefined =
     opts.traceFd === undefined ? undefined : { line: (t) => say(opts.traceFd!, t) };

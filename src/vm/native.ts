@@ -87,6 +87,8 @@ export interface Native {
   statView(ids: { realUid: number; realGid: number; fakeUid: number; fakeGid: number }): void;
   /** A recorded owner of an inode for the stat view, or null to forget it. */
   statOwner(dev: bigint | number, ino: bigint | number, owner: NativeOwner | null): void;
+  /** What the stat view shows for these metadata (native StatView::apply). */
+  statShow(st: { dev: bigint; ino: bigint; mode: number; uid: number; gid: number; rdev: bigint }): { mode: number; uid: number; gid: number; rdev: bigint };
   /** tracedIfArg: [nr, arg] pairs that stop only when that argument is non-zero. */
   spawn(req: { candidates: string[]; argv: string[]; inheritFds: number[]; filter: boolean; traced: number[]; tracedIfArg?: [number, number][]; notFound: string; denied: string }): number;
   next(block: boolean): NativeEvent;
@@ -102,6 +104,8 @@ export interface Native {
   startWaker(cb: () => void): void;
   armWaker(): void;
   stopWaker(): void;
+  /** The view's path for a host path below a configured alias, or undefined. */
+  viewPath(hostPath: string): string | undefined;
   /** The values compiled in from native/generated/ (for test/abi.test.ts). */
   abi(): {
     EventType: Record<string, number>;

@@ -9,27 +9,22 @@
  */
 import fs from 'node:fs';
 import { errno, ret, type ModuleInstance } from './module.js';
+import type { Native } from './native.js';
 
+/**
+ * The aliases modules declare while they are set up; native code keeps them
+ * (configure) and is the one place that maps a host path to the view's.
+ */
 export class PathAliases {
-  /** host directory -> view path, longest host first. */
   private list: [string, string][] = [];
 
   add(host: string, view: string): void {
     this.list.push([host, view]);
-    this.list.sort((a, b) => b[0].length - a[0].length);
   }
 
+  /** [host directory, view path] pairs, for native code's configure(). */
   get entries(): readonly [string, string][] {
     return this.list;
-  }
-
-  /** The view's name for a host path, or undefined when it is not below an alias. */
-  toView(p: string): string | undefined {
-    for (const [host, view] of this.list) {
-      if (p === host) return view;
-      if (p.startsWith(host + '/')) return view + p.slice(host.length);
-    }
-    return undefined;
   }
 }
 
@@ -44,12 +39,12 @@ function readProcLink(p: string): string | undefined {
   }
 }
 
-export function viewPathsModule(aliases: PathAliases): ModuleInstance {
+export function viewPathsModule(native: Native): ModuleInstance {
   /** The view's name for what a /proc link names (" (deleted)" kept), if it is aliased. */
   const viewOf = (link: string | undefined): string | undefined => {
     if (link === undefined) return undefined;
     const deleted = link.endsWith(' (deleted)');
-    const view = aliases.toView(deleted ? link.slice(0, -10) : link);
+    const view = native.viewPath(deleted ? link.slice(0, -10) : link);
     return view === undefined ? undefined : view + (deleted ? ' (deleted)' : '');
   };
   return {

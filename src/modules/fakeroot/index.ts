@@ -98,27 +98,9 @@ export default defineModule<FakerootOptions>({
     }
     const creds = ctx.perProcess<Creds>(() => initialCreds(fakeUid, fakeGid));
 
-    /** What a file's metadata looks like in the view. */
-    const view = (was: Shown): Shown => {
-      const o = db.get(was.dev, was.ino);
-      let mode = was.mode;
-      let rdev = was.rdev;
-      if (o?.perm !== undefined) mode = (mode & S_IFMT) | o.perm;
-      if (o?.device && (mode & S_IFMT) === S_IFREG) {
-        mode = (mode & ~S_IFMT) | (o.device.type === 'chr' ? S_IFCHR : S_IFBLK);
-        rdev = o.device.rdev;
-      }
-      return {
-        dev: was.dev,
-        ino: was.ino,
-        mode,
-        rdev,
-        uid: o?.uid ?? (was.uid === realUid ? fakeUid : was.uid),
-        gid: o?.gid ?? (was.gid === realGid ? fakeGid : was.gid),
-      };
-    };
+    /** What a file's metadata looks like in the view (native code's stat view decides). */
     const viewOf = (st: fs.BigIntStats): Shown =>
-      view({ dev: st.dev, ino: st.ino, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), rdev: st.rdev });
+      shown.show({ dev: st.dev, ino: st.ino, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), rdev: st.rdev });
 
     // ---- identity ------------------------------------------------------------
     const c = (call: SyscallCall) => creds.get(call.pid);
