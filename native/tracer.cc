@@ -319,15 +319,19 @@ bool Tracer::native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev) {
     any = true;
   }
   if (!any) return false;
-  uint64_t top = arch::sp(t.regs) - arch::kRedZone;
+  // On a copy: a failure leaves the registers as the tracee set them for JavaScript.
+  arch::Regs r = t.regs;
+  t.scratch_top = arch::sp(r) - arch::kRedZone;
   for (size_t i = 0; i < ev.paths.size(); i++) {
     const PathResult& p = ev.paths[i];
     if (p.module < 0 || p.raw.empty()) continue;  // the fd itself: nothing to rewrite
-    top = (top - (p.host.size() + 1)) & ~(uint64_t)15;
-    if (write_mem(t.tid, top, p.host.c_str(), p.host.size() + 1) != 0) return false;
-    arch::set_arg(t.regs, route.desc->paths[i].arg, top);
+    int64_t addr = put_string(t, p.host);
+    if (addr < 0) return false;  // JavaScript sees it
+    arch::set_arg(r, route.desc->paths[i].arg, (uint64_t)addr);
   }
-  return set_regs(t.tid, t.regs);
+  if (!set_regs(t.tid, r)) return false;
+  t.regs = r;
+  return true;
 }
 
 // A stat-family call shown through the stat view: answered here, or run by the
@@ -773,19 +777,23 @@ int Tracer::resume(pid_t tid, const Action& a) {
         arch::set_arg(t.regs, i, v);
         dirty = true;
       }
+      // A string that cannot be written below the stack (no room: a stack
+      // pointer the tracee set itself) fails the call with EFAULT.
+      bool fault = false;
       for (const auto& [i, v] : a.set_strings) {
         int64_t addr = put_string(t, v);
-        if (addr < 0) return (int)addr;
-        arch::set_arg(t.regs, i, (uint64_t)addr);
+        if (addr < 0) fault = true;
+        else arch::set_arg(t.regs, i, (uint64_t)addr);
         dirty = true;
       }
-      for (size_t i = 0; t.desc && i < t.desc->npaths && i < t.hosts.size(); i++) {
+      for (size_t i = 0; !fault && t.desc && i < t.desc->npaths && i < t.hosts.size(); i++) {
         if (!(a.host_paths & (1u << i)) || t.hosts[i].empty()) continue;
         int64_t addr = put_string(t, t.hosts[i]);
-        if (addr < 0) return (int)addr;
-        arch::set_arg(t.regs, t.desc->paths[i].arg, (uint64_t)addr);
+        if (addr < 0) fault = true;
+        else arch::set_arg(t.regs, t.desc->paths[i].arg, (uint64_t)addr);
         dirty = true;
       }
+      if (fault) arch::skip_syscall(t.regs, -EFAULT);
     }
   } else {
     if (a.kind == kResumeReturn) {
