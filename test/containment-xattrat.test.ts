@@ -169,7 +169,7 @@ const title = 'read-only bind: the *xattrat calls, file_setattr and every other 
     else t.log('not root: no real read-only bind mount to compare with; compared with the expected answers');
 
     const wrong = cells.filter(bad).map((c) => `${c.call} ${c.spelling}: ${c.result}, expected ${expected(c.call, c.spelling)}`);
-    t.deepEqual(wrong, [], `cells that are not the kernel's answer in a read-only mount:\n${wrong.join('\n')}`);
+    t.deepEqual(wrong, [], `${wrong.length} cells are not the kernel's answer in a read-only mount`);
     t.is(r.stdout, kernel ?? want);
 
     // Nothing reached the host file: content, mode, owner, times, xattrs, flags.
