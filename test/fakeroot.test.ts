@@ -1,7 +1,8 @@
 /**
  * The fakeroot module: fake ids, recorded ownership, persistence. Side by side
- * with the real `fakeroot` where it is installed (same commands, outputs
- * compared), and with the real kernel as root for the credential rules.
+ * with the real `fakeroot` (same commands, outputs compared; .ci/run installs
+ * it, and a comparison without it fails), and with the real kernel as root for
+ * the credential rules.
  *
  * The view runs as the unprivileged user whenever possible (setpriv to nobody
  * when the suite runs as root): that is how users run it, and as root a fake
@@ -18,6 +19,14 @@ import {
 let asUser = false; // the view and fakeroot run as nobody
 const FAKEROOT = ['/usr/bin/fakeroot', '/bin/fakeroot'].find((p) => fs.existsSync(p));
 const DPKG_DEB = ['/usr/bin/dpkg-deb'].find((p) => fs.existsSync(p));
+
+/** Without the real fakeroot (.ci/run installs it) a side-by-side test fails: it would compare with nothing. */
+function noFakeroot(t: ExecutionContext): void {
+  t.fail('fakeroot is not installed (.ci/run installs the Debian package fakeroot): nothing to compare with');
+}
+
+/** As root, the unprivileged user comes from setpriv (util-linux, which .ci/run installs). */
+const NO_SETPRIV = `running as root, and \`setpriv --reuid=${NOBODY}\` does not work here (util-linux)`;
 
 test.before(async () => {
   asUser = await canRunUnprivileged();
@@ -43,7 +52,7 @@ async function sideBySide(t: ExecutionContext, script: string, setup?: (dir: str
   const view = await inView(t, a, script);
   t.is(view.status, 0, describe(view));
   if (!FAKEROOT) {
-    t.log('fakeroot is not installed: compared with nothing');
+    noFakeroot(t);
     return { view, fake: undefined, dir: a };
   }
   const b = workDir('fr-real-');
@@ -90,7 +99,7 @@ test('tar -cpf in the view: the archive has the fake owners when listed outside'
     const other = workDir('fr-tar-real-');
     await inFakeroot(t, other, script);
     t.is(mine, await list(other));
-  }
+  } else noFakeroot(t);
 });
 
 test('cp -a keeps fake owners, find -user and install -o see them, as under fakeroot', async (t) => {
@@ -104,8 +113,8 @@ test('cp -a keeps fake owners, find -user and install -o see them, as under fake
 
 test('dpkg-deb --build in the view makes a package owned by root/root', async (t) => {
   if (!DPKG_DEB) {
-    t.log('dpkg-deb is not installed');
-    t.pass();
+    // dpkg is on every Debian system (.ci/run uses it too).
+    t.fail('dpkg-deb is not installed (Debian package dpkg)');
     return;
   }
   const dir = workDir('fr-deb-');
@@ -130,7 +139,9 @@ test('a static binary calling chown, mknod and the stat family directly sees the
   fs.writeFileSync(path.join(dir, 'file'), 'x', { mode: 0o666 });
   const r = await vview(['run', '--fakeroot', '--', bin, 'file', 'dev'], { t, cwd: dir, unprivileged: asUser });
   t.is(r.stdout, 'uid 0 euid 0 gid 0\nfchownat ok\nmknodat ok\nfile: 123 456\ndev: chr 1:3 mode 640\nfstat: 123 456\nstatx: 123 456\n', describe(r));
-  if (FAKEROOT && asUser) {
+  if (!FAKEROOT) noFakeroot(t);
+  else if (!asUser) t.fail(`${NO_SETPRIV}: the real fakeroot cannot be run as another user`);
+  else {
     // LD_PRELOAD cannot see into a static binary: the real fakeroot fails here.
     const other = workDir('fr-static-real-');
     fs.writeFileSync(path.join(other, 'file'), 'x', { mode: 0o666 });
@@ -166,10 +177,10 @@ test('a set-user-ID file runs with its virtual owner as effective uid', async (t
   }
 });
 
-test('chown of a file of another user, and mode bits the kernel refuses, are recorded without touching it', async (t) => {
-  if (!(IS_ROOT && asUser)) {
-    t.log('needs root to make a file of another user');
-    t.pass();
+// Only root can make a file of another user: declared skipped otherwise.
+(IS_ROOT ? test : test.skip)(`chown of a file of another user, and mode bits the kernel refuses, are recorded without touching it${IS_ROOT ? '' : ' (skipped: needs root to make a file of another user)'}`, async (t) => {
+  if (!asUser) {
+    t.fail(`${NO_SETPRIV}: the view cannot run as a user other than the file's owner`);
     return;
   }
   const dir = workDir('fr-other-');

@@ -27,9 +27,10 @@ test('syscall numbers are unique non-negative integers of the 64-bit ABI', (t) =
 });
 
 test('numbers match the uapi header for every name it defines', (t) => {
+  // The only check of the numbers against the kernel's own list: without the
+  // header (Debian package linux-libc-dev, which build-essential brings) it fails.
   if (!existsSync(UNISTD_64)) {
-    t.log(`${UNISTD_64} not present; skipped`);
-    t.pass();
+    t.fail(`${UNISTD_64} is missing: install linux-libc-dev (build-essential brings it; .ci/run installs it)`);
     return;
   }
   const header = readFileSync(UNISTD_64, 'utf8');

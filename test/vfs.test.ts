@@ -400,7 +400,16 @@ test(`${KIND}: concurrent writers: O_APPEND from two processes, a reader followi
       'python3 - <<\'EOF\'\nimport os, subprocess\nw = open("grow", "w")\nr = subprocess.Popen(["sh", "-c", "while [ ! -s done ]; do sleep 0.01; done; cat grow"], stdout=subprocess.PIPE, text=True)\nfor i in range(200):\n    w.write("line %d\\n" % i); w.flush()\nopen("done", "w").write("1")\nout = r.communicate()[0]\nprint(len(out.splitlines()), out.splitlines()[-1])\nEOF',
       // A fifo in the mount between two processes; tail -f (inotify) following a file another process appends to.
       'mkfifo p && (echo through-fifo > p &) && cat p',
-      'echo first > followed && (sleep 0.5; echo appended-later >> followed) & timeout 3 tail -f followed; echo "tail: $?"',
+      // No step waits for time: the writer appends once the reader has shown the
+      // first line (tail is following by then); the reader stops reading once it
+      // has seen the appended line, and tail, writing to a closed pipe, ends of
+      // SIGPIPE (141). timeout 60 only bounds a tail that never sees the line.
+      'echo first > followed && mkfifo seen tailed',
+      '(read -r x < seen && echo appended-later >> followed) &',
+      'timeout 60 tail -n +1 -f followed > tailed & tp=$!',
+      'a=0; while IFS= read -r l; do echo "$l"; case $l in first) a=1; echo go > seen;; appended-later) break;; esac; done < tailed',
+      '[ $a = 1 ] || echo go > seen',
+      'wait $tp; echo "tail: $?"; wait',
     ].join('\n'),
     { expect: [/^2000$/m, /^200 line 199$/m, /^through-fifo$/m, /^appended-later$/m], hostCheck: 'names' },
   );
@@ -436,8 +445,7 @@ for (const o of [{}, { root: true }] as Scenario[]) {
 
 test(`${KIND}: git init, add, commit, log, branch, gc, fsck and clone across the boundary`, async (t) => {
   if (!has('git')) {
-    t.log('git is not installed: skipped (CI should install the Debian package "git")');
-    t.pass();
+    t.fail('git is not installed (.ci/run installs the Debian package git)');
     return;
   }
   const g = 'git -c user.name=Tester -c user.email=t@example.org -c init.defaultBranch=main -c gc.auto=0 -c core.pager=cat';
@@ -465,8 +473,7 @@ test(`${KIND}: git init, add, commit, log, branch, gc, fsck and clone across the
 
 test(`${KIND}: sqlite3 creates and queries a database (WAL, locks between processes)`, async (t) => {
   if (!has('sqlite3')) {
-    t.log('sqlite3 is not installed: skipped (CI should install the Debian package "sqlite3")');
-    t.pass();
+    t.fail('sqlite3 is not installed (.ci/run installs the Debian package sqlite3)');
     return;
   }
   const py = [
@@ -946,29 +953,39 @@ while True:
     const tmp = makeTempDir('vview-tmpdir-', { shared: true });
     giveToUser(tmp);
     const env = { ...baseEnv(), TMPDIR: tmp };
-    const run = startVview(['run', '--mount', '/scratch=memfs', '--', 'sh', '-c', 'echo secret > /scratch/f && exec 3</scratch/f && echo "pid $$" && sleep 3'], {
-      t, env, unprivileged: asUser,
+    // The tracee holds the object open on fd 3 and waits for a line on stdin,
+    // which the test sends only after it has looked at the fd: it cannot exit
+    // before (a sleep here raced with a busy machine).
+    const run = startVview(['run', '--mount', '/scratch=memfs', '--', 'sh', '-c', 'echo secret > /scratch/f && exec 3</scratch/f && echo "pid $$" && read -r go && echo "got $go"'], {
+      t, env, unprivileged: asUser, stdio: ['pipe', 'pipe', 'pipe'],
     });
-    const out = await run.waitForStdout(/pid \d+\n/);
-    const pid = Number(/pid (\d+)/.exec(out)![1]);
-    // Seen from outside the view, the tracee's fd 3 is the backing object.
-    const real = fs.readlinkSync(`/proc/${pid}/fd/3`);
-    t.log(`fd 3 of the tracee, seen from outside: ${real}`);
-    const uid = asUser && IS_ROOT ? NOBODY : process.getuid!();
     let privateDir: string | undefined;
-    if (real.startsWith('/memfd:')) t.pass('a memfd: private by construction');
-    else if (real.startsWith('/')) {
-      // Some directory above it (not / itself) is private to the user.
-      for (let d = path.dirname(real.replace(/ \(deleted\)$/, '')); d !== '/'; d = path.dirname(d)) {
-        const st = fs.statSync(d);
-        if ((st.mode & 0o077) === 0 && st.uid === uid) {
-          privateDir = d;
-          break;
+    try {
+      const out = await run.waitForStdout(/pid \d+\n/);
+      const pid = Number(/pid (\d+)/.exec(out)![1]);
+      // Seen from outside the view, the tracee's fd 3 is the backing object.
+      const real = fs.readlinkSync(`/proc/${pid}/fd/3`);
+      t.log(`fd 3 of the tracee, seen from outside: ${real}`);
+      const uid = asUser && IS_ROOT ? NOBODY : process.getuid!();
+      if (real.startsWith('/memfd:')) t.log('a memfd: private by construction');
+      else {
+        t.true(real.startsWith('/'), `fd 3 is neither a memfd nor a file: ${real}`);
+        // Some directory above it (not / itself) is private to the user.
+        for (let d = path.dirname(real.replace(/ \(deleted\)$/, '')); d !== '/' && d !== '.'; d = path.dirname(d)) {
+          const st = fs.statSync(d);
+          if ((st.mode & 0o077) === 0 && st.uid === uid) {
+            privateDir = d;
+            break;
+          }
         }
+        t.truthy(privateDir, `no directory above ${real} is private to uid ${uid}`);
       }
-      t.truthy(privateDir, `no directory above ${real} is private to uid ${uid}`);
+    } finally {
+      run.child.stdin!.on('error', () => {}); // EPIPE: it ended already (then the assertions below say how)
+      run.child.stdin!.end('now\n');
     }
     const r = await run.result;
+    t.is(r.stdout.replace(/^pid \d+\n/, ''), 'got now\n', describe(r));
     t.is(r.status, 0, describe(r));
     if (privateDir) t.false(fs.existsSync(privateDir), `${privateDir} was left behind`);
     t.deepEqual(fs.readdirSync(tmp), [], 'scratch objects left in TMPDIR');
