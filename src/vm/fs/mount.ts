@@ -54,6 +54,18 @@ const W_OK = 2;
  */
 const FD_CHANGES: SyscallName[] = syscallsWith('attr').filter((n) => !specOf(n).paths?.length);
 
+const O_PATH = 0o10000000;
+
+/** Whether fd of thread tid is an O_PATH fd (from /proc/TID/fdinfo/FD). */
+function isOPath(tid: number, fd: number): boolean {
+  try {
+    const flags = /^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/${tid}/fdinfo/${fd}`, 'utf8'))?.[1];
+    return flags !== undefined && (parseInt(flags, 8) & O_PATH) !== 0;
+  } catch {
+    return false; // EBADF & co: the kernel answers
+  }
+}
+
 /** openat2's open_how.resolve. */
 function resolveFlags(call: SyscallCall): bigint {
   return call.mem.read(call.ptr(2) + 16, 8).readBigUInt64LE(0);
@@ -114,6 +126,11 @@ export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx:
       flags = openFlags(call);
       if ((flags & O_TMPFILE) === O_TMPFILE && inside[0]) return errno('EOPNOTSUPP');
     }
+    // "" + AT_EMPTY_PATH on an O_PATH fd, for a call that needs an open file:
+    // the kernel's EBADF comes before anything the mount would answer.
+    const specPaths = specOf(call.name).paths ?? [];
+    if (itself.some((it, i) => it && inside[i] && specPaths[i]?.emptyPathNeedsOpenFd && isOPath(call.tid, call.int(specPaths[i].dirfd ?? -1))))
+      return errno('EBADF');
     if (readonly && inside.some(Boolean)) {
       const modeArg = specOf(call.name).accessMode;
       const mode = modeArg === undefined ? 0 : call.int(modeArg);

@@ -51,6 +51,7 @@ export interface PathArg {
   nofollowFlag?: FlagBit; // makes a 'follow' path 'nofollow' (AT_SYMLINK_NOFOLLOW)
   followFlag?: FlagBit; // makes a 'nofollow' path 'follow' (linkat's AT_SYMLINK_FOLLOW)
   emptyPathFlag?: FlagBit; // AT_EMPTY_PATH: "" means the dirfd itself
+  emptyPathNeedsOpenFd?: boolean; // with AT_EMPTY_PATH an O_PATH dirfd is EBADF (the kernel's fdget, not fdget_raw)
   flags?: number; // for 'open' / 'openhow': index of the flags / open_how argument
   nullMeansFd?: boolean; // utimensat: a NULL path means the dirfd itself
 }

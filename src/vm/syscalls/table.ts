@@ -134,8 +134,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   getcwd: { args: ['ptr', 'size'] }, // 79
   chdir: { effect: 'cwd', args: ['path'], paths: [{ arg: 0, last: 'follow' }] }, // 80
   fchdir: { effect: 'cwd', args: ['fd'], fds: [0] }, // 81
-  rename: { effect: 'rename',
-    
+  rename: {
+    effect: 'rename',
     args: ['path', 'path'],
     paths: [
       { arg: 0, last: 'nofollow' },
@@ -146,8 +146,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   rmdir: { effect: 'remove', args: ['path'], paths: [{ arg: 0, last: 'nofollow' }] }, // 84
   // creat = open(O_CREAT|O_WRONLY|O_TRUNC) without O_EXCL: a final symlink is followed.
   creat: { effect: 'open', args: ['path', 'mode'], paths: [{ arg: 0, last: 'follow' }] }, // 85
-  link: { effect: 'link',
-    
+  link: {
+    effect: 'link',
     args: ['path', 'path'],
     paths: [
       { arg: 0, last: 'nofollow' },
@@ -223,7 +223,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   munlockall: { args: [] }, // 152
   vhangup: { args: [] }, // 153
   modify_ldt: { args: ['int', 'ptr', 'size'] }, // 154
-  pivot_root: { effect: 'mount', refuse: 'mount',
+  pivot_root: {
+    effect: 'mount', refuse: 'mount',
     args: ['path', 'path'],
     paths: [
       { arg: 0, last: 'follow' },
@@ -241,7 +242,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   settimeofday: { args: ['ptr', 'ptr'] }, // 164
   // dev_name is classified 'str' (see the header comment); the target is a path.
   mount: { effect: 'mount', refuse: 'mount', args: ['str', 'path', 'str', 'hex', 'ptr'], paths: [{ arg: 1, last: 'follow' }] }, // 165
-  umount2: { effect: 'mount', refuse: 'mount',
+  umount2: {
+    effect: 'mount', refuse: 'mount',
     args: ['path', 'hex'],
     paths: [{ arg: 0, last: 'follow', nofollowFlag: { arg: 1, bit: UMOUNT_NOFOLLOW } }],
   }, // 166
@@ -266,13 +268,13 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   security: { args: [] }, // 185 (never implemented)
   gettid: { args: [] }, // 186
   readahead: { args: ['fd', 'int', 'size'], fds: [0] }, // 187
-  setxattr: { effect: 'attr',
-    
+  setxattr: {
+    effect: 'attr',
     args: ['path', 'str', 'ptr', 'size', 'hex'],
     paths: [{ arg: 0, last: 'follow' }],
   }, // 188
-  lsetxattr: { effect: 'attr',
-    
+  lsetxattr: {
+    effect: 'attr',
     args: ['path', 'str', 'ptr', 'size', 'hex'],
     paths: [{ arg: 0, last: 'nofollow' }],
   }, // 189
@@ -341,31 +343,31 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   ioprio_set: { args: ['int', 'int', 'int'] }, // 251
   ioprio_get: { args: ['int', 'int'] }, // 252
   inotify_init: { args: [] }, // 253
-  inotify_add_watch: { effect: 'watch',
-    
+  inotify_add_watch: {
+    effect: 'watch',
     args: ['fd', 'path', 'hex'],
     paths: [{ arg: 1, last: 'follow', nofollowFlag: { arg: 2, bit: IN_DONT_FOLLOW } }],
     fds: [0],
   }, // 254
   inotify_rm_watch: { args: ['fd', 'int'], fds: [0] }, // 255
   migrate_pages: { args: ['pid', 'uint', 'ptr', 'ptr'] }, // 256
-  openat: { effect: 'open',
-    
+  openat: {
+    effect: 'open',
     args: ['dirfd', 'path', 'oflags', 'mode'],
     paths: [{ arg: 1, dirfd: 0, last: 'open', flags: 2 }],
   }, // 257
-  mkdirat: { effect: 'create',
-    
+  mkdirat: {
+    effect: 'create',
     args: ['dirfd', 'path', 'mode'],
     paths: [{ arg: 1, dirfd: 0, last: 'nofollow' }],
   }, // 258
-  mknodat: { effect: 'create',
-    
+  mknodat: {
+    effect: 'create',
     args: ['dirfd', 'path', 'mode', 'hex'],
     paths: [{ arg: 1, dirfd: 0, last: 'nofollow' }],
   }, // 259
-  fchownat: { effect: 'attr',
-    
+  fchownat: {
+    effect: 'attr',
     args: ['dirfd', 'path', 'int', 'int', 'atflags'],
     paths: [
       {
@@ -377,13 +379,13 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
       },
     ],
   }, // 260
-  futimesat: { effect: 'attr',
-    
+  futimesat: {
+    effect: 'attr',
     args: ['dirfd', 'path', 'ptr'],
     paths: [{ arg: 1, dirfd: 0, last: 'follow', nullMeansFd: true }],
   }, // 261
-  newfstatat: { effect: 'query', stat: 'at',
-    
+  newfstatat: {
+    effect: 'query', stat: 'at',
     args: ['dirfd', 'path', 'ptr', 'atflags'],
     paths: [
       {
@@ -395,21 +397,21 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
       },
     ],
   }, // 262
-  unlinkat: { effect: 'remove',
-    
+  unlinkat: {
+    effect: 'remove',
     args: ['dirfd', 'path', 'atflags'],
     paths: [{ arg: 1, dirfd: 0, last: 'nofollow' }],
   }, // 263
-  renameat: { effect: 'rename',
-    
+  renameat: {
+    effect: 'rename',
     args: ['dirfd', 'path', 'dirfd', 'path'],
     paths: [
       { arg: 1, dirfd: 0, last: 'nofollow' },
       { arg: 3, dirfd: 2, last: 'nofollow' },
     ],
   }, // 264
-  linkat: { effect: 'link',
-    
+  linkat: {
+    effect: 'link',
     args: ['dirfd', 'path', 'dirfd', 'path', 'atflags'],
     paths: [
       {
@@ -422,25 +424,25 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
       { arg: 3, dirfd: 2, last: 'nofollow' },
     ],
   }, // 265
-  symlinkat: { effect: 'create',
-    
+  symlinkat: {
+    effect: 'create',
     args: ['str', 'dirfd', 'path'],
     paths: [{ arg: 2, dirfd: 1, last: 'nofollow' }],
   }, // 266
-  readlinkat: { effect: 'query',
-    
+  readlinkat: {
+    effect: 'query',
     args: ['dirfd', 'path', 'ptr', 'size'],
     paths: [{ arg: 1, dirfd: 0, last: 'nofollow' }],
   }, // 267
   // The syscall has no flags argument (glibc's 4th argument is emulated).
-  fchmodat: { effect: 'attr',
-    
+  fchmodat: {
+    effect: 'attr',
     args: ['dirfd', 'path', 'mode'],
     paths: [{ arg: 1, dirfd: 0, last: 'follow' }],
   }, // 268
   // The syscall has no flags argument (glibc's 4th argument is emulated or uses faccessat2).
-  faccessat: { effect: 'query', accessMode: 2,
-    
+  faccessat: {
+    effect: 'query', accessMode: 2,
     args: ['dirfd', 'path', 'hex'],
     paths: [{ arg: 1, dirfd: 0, last: 'follow' }],
   }, // 269
@@ -454,8 +456,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   sync_file_range: { args: ['fd', 'int', 'size', 'hex'], fds: [0] }, // 277
   vmsplice: { args: ['fd', 'ptr', 'uint', 'hex'], fds: [0] }, // 278
   move_pages: { args: ['pid', 'uint', 'ptr', 'ptr', 'ptr', 'hex'] }, // 279
-  utimensat: { effect: 'attr',
-    
+  utimensat: {
+    effect: 'attr',
     args: ['dirfd', 'path', 'ptr', 'atflags'],
     paths: [
       {
@@ -489,8 +491,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   recvmmsg: { args: ['fd', 'ptr', 'uint', 'hex', 'ptr'], fds: [0] }, // 299
   fanotify_init: { args: ['hex', 'oflags'] }, // 300
   // A NULL pathname marks the object dirfd refers to.
-  fanotify_mark: { effect: 'watch',
-    
+  fanotify_mark: {
+    effect: 'watch',
     args: ['fd', 'hex', 'hex', 'dirfd', 'path'],
     paths: [
       {
@@ -504,8 +506,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
     fds: [0],
   }, // 301
   prlimit64: { args: ['pid', 'int', 'ptr', 'ptr'] }, // 302
-  name_to_handle_at: { effect: 'query',
-    
+  name_to_handle_at: {
+    effect: 'query',
     args: ['dirfd', 'path', 'ptr', 'ptr', 'atflags'],
     paths: [
       {
@@ -533,8 +535,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   finit_module: { args: ['fd', 'str', 'hex'], fds: [0] }, // 313
   sched_setattr: { args: ['pid', 'ptr', 'hex'] }, // 314
   sched_getattr: { args: ['pid', 'ptr', 'size', 'hex'] }, // 315
-  renameat2: { effect: 'rename',
-    
+  renameat2: {
+    effect: 'rename',
     args: ['dirfd', 'path', 'dirfd', 'path', 'hex'],
     paths: [
       { arg: 1, dirfd: 0, last: 'nofollow' },
@@ -546,8 +548,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   memfd_create: { args: ['str', 'hex'] }, // 319
   kexec_file_load: { args: ['fd', 'fd', 'size', 'str', 'hex'], fds: [0, 1] }, // 320
   bpf: { args: ['int', 'ptr', 'size'] }, // 321
-  execveat: { effect: 'exec',
-    
+  execveat: {
+    effect: 'exec',
     args: ['dirfd', 'path', 'strv', 'strv', 'atflags'],
     paths: [
       {
@@ -568,8 +570,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   pkey_mprotect: { args: ['ptr', 'size', 'hex', 'int'] }, // 329
   pkey_alloc: { args: ['hex', 'hex'] }, // 330
   pkey_free: { args: ['int'] }, // 331
-  statx: { effect: 'query', stat: 'statx',
-    
+  statx: {
+    effect: 'query', stat: 'statx',
     args: ['dirfd', 'path', 'atflags', 'hex', 'ptr'],
     paths: [
       {
@@ -600,7 +602,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
     fds: [0],
     refuse: 'io_uring',
   }, // 427
-  open_tree: { effect: 'mount', refuse: 'mount',
+  open_tree: {
+    effect: 'mount', refuse: 'mount',
     args: ['dirfd', 'path', 'hex'],
     paths: [
       {
@@ -612,7 +615,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
       },
     ],
   }, // 428
-  move_mount: { effect: 'mount', refuse: 'mount',
+  move_mount: {
+    effect: 'mount', refuse: 'mount',
     args: ['dirfd', 'path', 'dirfd', 'path', 'hex'],
     paths: [
       {
@@ -634,7 +638,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   fsopen: { refuse: 'mount', args: ['str', 'hex'] }, // 430
   fsconfig: { refuse: 'mount', args: ['fd', 'uint', 'str', 'ptr', 'int'], fds: [0] }, // 431
   fsmount: { refuse: 'mount', args: ['fd', 'hex', 'hex'], fds: [0] }, // 432
-  fspick: { effect: 'mount', refuse: 'mount',
+  fspick: {
+    effect: 'mount', refuse: 'mount',
     args: ['dirfd', 'path', 'hex'],
     paths: [
       {
@@ -649,14 +654,14 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   pidfd_open: { args: ['pid', 'hex'] }, // 434
   clone3: { args: ['ptr', 'size'] }, // 435
   close_range: { args: ['uint', 'uint', 'hex'] }, // 436
-  openat2: { effect: 'open',
-    
+  openat2: {
+    effect: 'open',
     args: ['dirfd', 'path', 'ptr', 'size'],
     paths: [{ arg: 1, dirfd: 0, last: 'openhow', flags: 2 }],
   }, // 437
   pidfd_getfd: { args: ['fd', 'int', 'hex'], fds: [0] }, // 438 (arg 1 is an fd number in the target)
-  faccessat2: { effect: 'query', accessMode: 2,
-    
+  faccessat2: {
+    effect: 'query', accessMode: 2,
     args: ['dirfd', 'path', 'hex', 'atflags'],
     paths: [
       {
@@ -670,7 +675,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   }, // 439
   process_madvise: { args: ['fd', 'ptr', 'uint', 'int', 'hex'], fds: [0] }, // 440
   epoll_pwait2: { args: ['fd', 'ptr', 'int', 'ptr', 'ptr', 'size'], fds: [0] }, // 441
-  mount_setattr: { effect: 'mount', refuse: 'mount',
+  mount_setattr: {
+    effect: 'mount', refuse: 'mount',
     args: ['dirfd', 'path', 'atflags', 'ptr', 'size'],
     paths: [
       {
@@ -691,8 +697,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   futex_waitv: { args: ['ptr', 'uint', 'hex', 'ptr', 'int'] }, // 449
   set_mempolicy_home_node: { args: ['ptr', 'size', 'int', 'hex'] }, // 450
   cachestat: { args: ['fd', 'ptr', 'ptr', 'hex'], fds: [0] }, // 451
-  fchmodat2: { effect: 'attr',
-    
+  fchmodat2: {
+    effect: 'attr',
     args: ['dirfd', 'path', 'mode', 'atflags'],
     paths: [
       {
@@ -714,8 +720,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
   lsm_set_self_attr: { args: ['uint', 'ptr', 'size', 'hex'] }, // 460
   lsm_list_modules: { args: ['ptr', 'ptr', 'hex'] }, // 461
   mseal: { args: ['ptr', 'size', 'hex'] }, // 462
-  setxattrat: { effect: 'attr',
-    
+  setxattrat: {
+    effect: 'attr',
     args: ['dirfd', 'path', 'atflags', 'str', 'ptr', 'size'],
     paths: [
       {
@@ -724,11 +730,12 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
         last: 'follow',
         nofollowFlag: { arg: 2, bit: AT_SYMLINK_NOFOLLOW },
         emptyPathFlag: { arg: 2, bit: AT_EMPTY_PATH },
+        emptyPathNeedsOpenFd: true,
       },
     ],
   }, // 463
-  getxattrat: { effect: 'query',
-    
+  getxattrat: {
+    effect: 'query',
     args: ['dirfd', 'path', 'atflags', 'str', 'ptr', 'size'],
     paths: [
       {
@@ -737,11 +744,12 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
         last: 'follow',
         nofollowFlag: { arg: 2, bit: AT_SYMLINK_NOFOLLOW },
         emptyPathFlag: { arg: 2, bit: AT_EMPTY_PATH },
+        emptyPathNeedsOpenFd: true,
       },
     ],
   }, // 464
-  listxattrat: { effect: 'query',
-    
+  listxattrat: {
+    effect: 'query',
     args: ['dirfd', 'path', 'atflags', 'ptr', 'size'],
     paths: [
       {
@@ -750,11 +758,12 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
         last: 'follow',
         nofollowFlag: { arg: 2, bit: AT_SYMLINK_NOFOLLOW },
         emptyPathFlag: { arg: 2, bit: AT_EMPTY_PATH },
+        emptyPathNeedsOpenFd: true,
       },
     ],
   }, // 465
-  removexattrat: { effect: 'attr',
-    
+  removexattrat: {
+    effect: 'attr',
     args: ['dirfd', 'path', 'atflags', 'str'],
     paths: [
       {
@@ -763,10 +772,12 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
         last: 'follow',
         nofollowFlag: { arg: 2, bit: AT_SYMLINK_NOFOLLOW },
         emptyPathFlag: { arg: 2, bit: AT_EMPTY_PATH },
+        emptyPathNeedsOpenFd: true,
       },
     ],
   }, // 466
-  open_tree_attr: { effect: 'mount', refuse: 'mount',
+  open_tree_attr: {
+    effect: 'mount', refuse: 'mount',
     args: ['dirfd', 'path', 'hex', 'ptr', 'size'],
     paths: [
       {
@@ -778,8 +789,8 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
       },
     ],
   }, // 467
-  file_getattr: { effect: 'query',
-    
+  file_getattr: {
+    effect: 'query',
     args: ['dirfd', 'path', 'ptr', 'size', 'atflags'],
     paths: [
       {
@@ -788,11 +799,12 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
         last: 'follow',
         nofollowFlag: { arg: 4, bit: AT_SYMLINK_NOFOLLOW },
         emptyPathFlag: { arg: 4, bit: AT_EMPTY_PATH },
+        emptyPathNeedsOpenFd: true,
       },
     ],
   }, // 468
-  file_setattr: { effect: 'attr',
-    
+  file_setattr: {
+    effect: 'attr',
     args: ['dirfd', 'path', 'ptr', 'size', 'atflags'],
     paths: [
       {
@@ -801,6 +813,7 @@ export const SYSCALL_SPECS: Record<X86_64SyscallName, SyscallSpec> = {
         last: 'follow',
         nofollowFlag: { arg: 4, bit: AT_SYMLINK_NOFOLLOW },
         emptyPathFlag: { arg: 4, bit: AT_EMPTY_PATH },
+        emptyPathNeedsOpenFd: true,
       },
     ],
   }, // 469
