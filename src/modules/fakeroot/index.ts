@@ -29,6 +29,7 @@ import {
 import { Ownership, StateError } from './ownership.js';
 import { S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_IXGRP, type Shown } from './stat.js';
 import { AT_FDCWD, hostPath, monitorPath, statTarget, type PathRef } from './target.js';
+import { specOf } from '../../vm/syscalls/classes.js';
 
 export interface FakerootOptions {
   uid: number;
@@ -160,7 +161,12 @@ export default defineModule<FakerootOptions>({
       }
     };
     const ref = (call: SyscallCall, dirfdArg: number | null, pathArg: number | null, follow: boolean, emptyPath = false): PathRef => {
-      const raw = pathArg === null ? '' : call.mem.readString(call.ptr(pathArg));
+      // The path native code already read and resolved (when a mount made the
+      // call a path candidate), else read here. The file itself is then found
+      // through the tracee's own /proc links, the kernel's walk (see target.ts).
+      const i = pathArg === null ? -1 : (specOf(call.name).paths ?? []).findIndex((p) => p.arg === pathArg);
+      const seen = i >= 0 ? call.paths[i] : undefined;
+      const raw = pathArg === null ? '' : seen ? seen.raw : call.mem.readString(call.ptr(pathArg));
       return {
         pid: call.pid,
         tid: call.tid,
@@ -169,7 +175,7 @@ export default defineModule<FakerootOptions>({
         follow,
         emptyPath: pathArg === null || emptyPath,
         // Below a mount (vfs, bind) the file is where the view's path leads on the host.
-        host: raw === '' ? undefined : call.paths.find((p) => p.raw === raw)?.host,
+        host: raw === '' ? undefined : seen?.host,
       };
     };
 
