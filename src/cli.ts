@@ -102,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
   watchOwnChildren(); // before modules load: they (and tsx) may spawn
   let config: ViewConfig = { modules: [] };
   try {
-    if (configFile) config = await loadConfigFile(configFile);
+    if (configFile) config = await loadConfigFile(configFile, BUILTIN_MODULES);
     if (offline) config = withOffline(config);
   } catch (e) {
     if (e instanceof ConfigError || offline) fail((e as Error).message);

@@ -9,4 +9,4 @@ export { mountFileSystem, type MountOptions } from './vm/fs/mount.js';
 export { nodeFsAdapter, type NodeFsLike } from './vm/fs/nodefs.js';
 export { fsError, type FileSystem, type FsAttr, type FsStatfs, type FileType } from './vm/fs/types.js';
 export { run, exitStatus, type RunOptions } from './vm/monitor.js';
-export { loadConfigFile, resolveConfig, ConfigError, type ViewConfig } from './vm/config.js';
+export { loadConfigFile, resolveConfig, ConfigError, type ViewConfig, type ModuleEntry, type ModuleRegistry } from './vm/config.js';

@@ -13,9 +13,15 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { OptionError, type ModuleDefinition } from './module.js';
-import { BUILTIN_MODULES } from '../modules/index.js';
 
 export class ConfigError extends Error {}
+
+/**
+ * The modules a config may name without a file path, by that name. The core
+ * knows none of its own: the application (src/cli.ts) passes the built-in
+ * ones (src/modules/index.ts); an embedder passes whatever it likes.
+ */
+export type ModuleRegistry = Readonly<Record<string, ModuleDefinition<any>>>;
 
 export interface ModuleEntry {
   ref: string; // as written
@@ -71,7 +77,8 @@ class Locator {
   }
 }
 
-export async function loadConfigFile(file: string): Promise<ViewConfig> {
+/** Reads and checks a YAML config; module names are looked up in `registry`. */
+export async function loadConfigFile(file: string, registry: ModuleRegistry): Promise<ViewConfig> {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -87,11 +94,19 @@ export async function loadConfigFile(file: string): Promise<ViewConfig> {
     throw new ConfigError(`${file}:${line}: invalid YAML: ${e.message.split('\n')[0]}`);
   }
   const raw = doc.toJS() as unknown;
-  return resolveConfig(raw, path.dirname(path.resolve(file)), loc, file);
+  return resolve(raw, path.dirname(path.resolve(file)), registry, loc, file);
 }
 
-export async function resolveConfig(raw: unknown, baseDir: string, loc: Locator | string = '<config>', file?: string): Promise<ViewConfig> {
-  const at = typeof loc === 'string' ? new Locator(loc) : loc;
+/**
+ * Checks a config already parsed (the YAML's value): module names are looked
+ * up in `registry`, module files and relative paths in options are relative
+ * to `baseDir`, and messages name `file` (default "<config>").
+ */
+export function resolveConfig(raw: unknown, opts: { baseDir: string; registry: ModuleRegistry; file?: string }): Promise<ViewConfig> {
+  return resolve(raw, opts.baseDir, opts.registry, new Locator(opts.file ?? '<config>'), opts.file);
+}
+
+async function resolve(raw: unknown, baseDir: string, registry: ModuleRegistry, at: Locator, file?: string): Promise<ViewConfig> {
   if (raw === null || raw === undefined) return { file, modules: [] };
   if (typeof raw !== 'object' || Array.isArray(raw)) throw at.error([], 'expected a mapping with a `modules` list');
   for (const k of Object.keys(raw)) if (k !== 'modules') throw at.error([k], 'unknown key (expected `modules`)');
@@ -112,7 +127,7 @@ export async function resolveConfig(raw: unknown, baseDir: string, loc: Locator 
     } else {
       throw at.error(['modules', i], 'expected a module name, or `name: { options }`');
     }
-    const def = await findModule(ref, baseDir, (m) => at.error(['modules', i], m));
+    const def = await findModule(ref, baseDir, registry, (m) => at.error(['modules', i], m));
     let parsed: unknown = options;
     if (def.options) {
       try {
@@ -127,11 +142,11 @@ export async function resolveConfig(raw: unknown, baseDir: string, loc: Locator 
   return { file, modules };
 }
 
-async function findModule(ref: string, baseDir: string, err: (m: string) => ConfigError): Promise<ModuleDefinition<unknown>> {
-  const builtin = BUILTIN_MODULES[ref];
-  if (builtin) return builtin as ModuleDefinition<unknown>;
+async function findModule(ref: string, baseDir: string, registry: ModuleRegistry, err: (m: string) => ConfigError): Promise<ModuleDefinition<unknown>> {
+  const known = Object.hasOwn(registry, ref) ? registry[ref] : undefined;
+  if (known) return known as ModuleDefinition<unknown>;
   if (!ref.includes('/') && !/\.(m?js|ts|mts)$/.test(ref))
-    throw err(`unknown module "${ref}" (built-in modules: ${Object.keys(BUILTIN_MODULES).join(', ')}; or give a file path)`);
+    throw err(`unknown module "${ref}" (built-in modules: ${Object.keys(registry).join(', ')}; or give a file path)`);
   const file = path.resolve(baseDir, ref);
   if (!fs.existsSync(file)) throw err(`module file ${file} does not exist`);
   let mod: Record<string, unknown>;
