@@ -17,12 +17,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  defineModule, errno, forward, ret, rewrite, OptionError,
+  defineModule, errno, errnoNumber, forward, isReadOnlyOpen, openFlags, ret, rewrite, OptionError,
   type Handler, type Handlers, type SyscallCall, type SyscallName,
-} from '../../vm/module.js';
+} from '../../index.js';
 import { record } from '../options.js';
-import { isReadOnlyOpen, openFlags } from '../calls.js';
-import { errnoNumber } from '../../vm/errno.js';
 import {
   KEEP, NGROUPS_MAX, execSetId, inGroup, initialCreds, setFsId, setGroups, setId, setReId, setResId, type Creds,
 } from './creds.js';
