@@ -1,6 +1,6 @@
 // A file system of its own: the environment vview started with, one file per
 // variable, read-only, at /env (or the `mount` option).
-import { defineModule, mountFileSystem, fsError } from '../dist/src/index.js';
+import { defineModule, mountFileSystem, fsError } from 'vview';
 
 const now = BigInt(Date.now()) * 1000000n;
 const attr = (type, size) => ({

@@ -9,6 +9,7 @@
  * A bad config is refused before anything runs, naming file, line and key.
  */
 import fs from 'node:fs';
+import { Module, register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
@@ -151,6 +152,7 @@ async function findModule(ref: string, baseDir: string, registry: ModuleRegistry
   if (!fs.existsSync(file)) throw err(`module file ${file} does not exist`);
   let mod: Record<string, unknown>;
   try {
+    await resolveVview();
     if (/\.[mc]?ts$/.test(file)) {
       // TypeScript modules load through tsx (ESM or CommonJS, as Node would decide).
       const { tsImport } = await import('tsx/esm/api');
@@ -167,4 +169,75 @@ async function findModule(ref: string, baseDir: string, registry: ModuleRegistry
   if (!def || typeof def.setup !== 'function' || typeof def.name !== 'string')
     throw err(`${file} does not export a module (export default defineModule({ name, setup }))`);
   return def;
+}
+
+// ---- import ... from 'vview' in a module file ----------------------------------
+
+/** Where the runtime leaves its API for the module files' 'vview' (see resolveVview). */
+const API_KEY = 'vview.api';
+const BRIDGE_URL = 'vview:api';
+
+/**
+ * Module hooks (they run on Node's loader thread): the bare specifier 'vview'
+ * resolves to BRIDGE_URL, a module whose exports are the runtime's own API,
+ * taken from where resolveVview() left it. tsx may tag the URL with its
+ * namespace query (it does for every import of a module it loaded); every
+ * such copy exports the same objects.
+ */
+const HOOKS = `
+let names = [];
+export function initialize(data) { names = data.names; }
+export function resolve(specifier, context, next) {
+  if (specifier === 'vview') return { url: ${JSON.stringify(BRIDGE_URL)}, format: 'module', shortCircuit: true };
+  return next(specifier, context);
+}
+export function load(url, context, next) {
+  if (url !== ${JSON.stringify(BRIDGE_URL)} && !url.startsWith(${JSON.stringify(BRIDGE_URL + '?')})) return next(url, context);
+  const source = 'const api = globalThis[Symbol.for(' + JSON.stringify(${JSON.stringify(API_KEY)}) + ')];\\n'
+    + 'export const { ' + names.join(', ') + ' } = api;\\n';
+  return { format: 'module', source, shortCircuit: true };
+}
+`;
+
+/** The key under which require('vview') finds the API in require.cache. */
+const CJS_KEY = 'vview:api';
+
+let vviewResolves: Promise<void> | undefined;
+
+/**
+ * Makes `import { defineModule } from 'vview'` work in a module file anywhere,
+ * whether or not vview is installed next to it, and always gives it the
+ * runtime that loads it: the very objects the runtime uses (SyscallError,
+ * OptionError and RESTART are compared by identity), never a second copy of
+ * the package.
+ *
+ * - ESM (.mjs, .js, and .mts or .ts that tsx loads as an ES module): a
+ *   resolve and load hook registered with node:module's register().
+ * - CommonJS (a .ts file that tsx compiles to CommonJS because no package.json
+ *   above it says "type": "module"; its imports become require() calls, which
+ *   those hooks do not see): the name resolves to a require.cache entry that
+ *   holds the API. The key is not an absolute path, so tsx does not append
+ *   its namespace to it.
+ */
+function resolveVview(): Promise<void> {
+  vviewResolves ??= (async () => {
+    const api = (await import(new URL('../index.js', import.meta.url).href)) as Record<string, unknown>;
+    (globalThis as Record<symbol, unknown>)[Symbol.for(API_KEY)] = api;
+    register(`data:text/javascript,${encodeURIComponent(HOOKS)}`, { data: { names: Object.keys(api) } });
+    const M = Module as unknown as {
+      _resolveFilename(request: string, ...rest: unknown[]): string;
+      _cache: Record<string, unknown>;
+      new (id: string): { exports: unknown; loaded: boolean; filename: string };
+    };
+    const cached = new M(CJS_KEY);
+    cached.exports = api;
+    cached.loaded = true;
+    cached.filename = CJS_KEY;
+    M._cache[CJS_KEY] = cached;
+    const resolveFilename = M._resolveFilename;
+    M._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]) {
+      return request === 'vview' ? CJS_KEY : resolveFilename.call(this, request, ...rest);
+    };
+  })();
+  return vviewResolves;
 }
