@@ -116,10 +116,37 @@ export interface SyscallExit {
 export type Handler = (call: SyscallCall) => Awaitable<Action | undefined | void>;
 export type Handlers = Partial<Record<SyscallName, Handler>>;
 
-/** State a module keeps per process: created on first use, copied at fork, kept at exec, dropped at exit. */
+/**
+ * State a module keeps per process (ctx.perProcess). Its lifecycle:
+ * - created by `init(pid)` on the first get() for a live process of the view;
+ * - at fork, the child gets `hooks.fork(parentState, childPid)` (default: a
+ *   structuredClone of the parent's), if the parent has state;
+ * - kept across exec;
+ * - at exit (the process's last thread), `hooks.exit(state, pid)` runs, then
+ *   ctx.onProcessExit callbacks (peek() still sees the state), then the state
+ *   is dropped.
+ */
 export interface PerProcess<T> {
+  /**
+   * The state of a live process of the view, created on first use. Throws for
+   * a pid that is not one (it has exited, or was never in the view): state is
+   * never re-created for a process that is gone.
+   */
   get(pid: number): T;
+  /** The state if the process has some (also during its exit callbacks); never creates it. */
+  peek(pid: number): T | undefined;
   has(pid: number): boolean;
+}
+
+/** What happens to per-process state at fork and exit (ctx.perProcess). */
+export interface ProcessHooks<T> {
+  /** The child's state, made from the parent's at fork (default: structuredClone, or the same value if it cannot be cloned). */
+  fork?(parent: T, child: number): T;
+  /**
+   * The process has exited: its last use of the state, before it is dropped.
+   * Synchronous; for work the view must wait for, use ctx.onProcessExit with peek().
+   */
+  exit?(state: T, pid: number): void;
 }
 
 export interface ModuleContext {
@@ -128,7 +155,8 @@ export interface ModuleContext {
   /** Route fd calls on this inode (a kernel object the module handed out or watches) to this module. */
   claimInode(dev: bigint | number, ino: bigint | number): void;
   releaseInode(dev: bigint | number, ino: bigint | number): void;
-  perProcess<T>(init: (pid: number) => T, fork?: (parent: T, child: number) => T): PerProcess<T>;
+  /** Per-process state: see PerProcess for its lifecycle. */
+  perProcess<T>(init: (pid: number) => T, hooks?: ProcessHooks<T>): PerProcess<T>;
   /**
    * Fake ownership for the whole view, applied in native code to every
    * stat-family result (stat, lstat, fstat, newfstatat, statx) without a stop
@@ -138,7 +166,11 @@ export interface ModuleContext {
   showOwnership(ids: { realUid: number; realGid: number; fakeUid: number; fakeGid: number }): OwnershipView;
   /** The process (thread-group id) a thread of the view belongs to; undefined outside the view. */
   processOf(tid: number): number | undefined;
-  /** Called when a process of the view has exited (its last thread); the view waits for a returned Promise. */
+  /**
+   * Called when a process of the view has exited (its last thread), before
+   * its per-process state is dropped (peek() sees it); the view waits for a
+   * returned Promise.
+   */
   onProcessExit(cb: (pid: number) => Awaitable<void>): void;
   /**
    * A directory private to this module (mode 0700, on os.tmpdir()), created on
