@@ -1,6 +1,7 @@
 /**
  * The module API as an author uses it, through modules written to a temp dir
- * and loaded by `vview run --config`: per-process state and its lifecycle.
+ * and loaded by `vview run --config`: per-process state and its lifecycle,
+ * and the typed views of a call (path, effect, flags, rewritePath).
  */
 import test from 'ava';
 import fs from 'node:fs';
@@ -81,4 +82,64 @@ export default defineModule<{ log: string }>({
     'after exit: peek n=3',
     'after exit: get threw',
   ]);
+});
+
+test('typed call views: call.path, call.effect, call.flags and call.rewritePath', async (t) => {
+  const dir = makeTempDir('views-');
+  const prefix = path.join(dir, 'view'); // not on the host: only the module serves it
+  const target = path.join(dir, 'target.txt');
+  const made = path.join(dir, 'made.txt');
+  fs.writeFileSync(target, 'from the target\n');
+  const log = path.join(dir, 'log');
+  const mod = moduleFile(
+    'views.ts',
+    `import fs from 'node:fs';
+import { defineModule, errno, O_CREAT, type SyscallCall } from 'vview';
+
+interface Options { prefix: string; target: string; made: string; log: string }
+
+export default defineModule<Options>({
+  name: 'views',
+  options: (raw) => raw as Options,
+  setup(o) {
+    return {
+      paths: {
+        prefixes: [o.prefix],
+        other(call: SyscallCall) {
+          fs.appendFileSync(o.log, JSON.stringify({ name: call.name, path: call.path, effect: call.effect, flags: call.flags ?? null }) + '\\n');
+          if (call.effect !== 'open') return errno('EPERM');
+          // A creating open makes o.made; any other open reads o.target.
+          return call.rewritePath(call.flags! & O_CREAT ? o.made : o.target);
+        },
+      },
+    };
+  },
+});
+`,
+  );
+  const config = writeConfig(`modules:\n  - ${mod}: { prefix: ${prefix}, target: ${target}, made: ${made}, log: ${log} }\n`);
+  const script = [
+    'import os, sys',
+    'p = sys.argv[1]',
+    "print(open(p + '/a').read(), end='')",
+    "fd = os.open(p + '/new', os.O_WRONLY | os.O_CREAT, 0o644); os.write(fd, b'written\\n'); os.close(fd)",
+    'for f in (lambda: os.stat(p + "/x", follow_symlinks=False), lambda: os.rmdir("view/d", dir_fd=os.open(os.path.dirname(p), os.O_RDONLY))):',
+    '    try: f()',
+    '    except OSError as e: print(e.strerror)',
+  ].join('\n');
+  const r = await vviewRun([await python3(), '-c', script, prefix], { t, config });
+  t.is(r.status, 0, describe(r));
+  t.is(r.stdout, 'from the target\nOperation not permitted\nOperation not permitted\n', describe(r));
+  t.is(fs.readFileSync(made, 'utf8'), 'written\n');
+  const calls = logLines(log).map((l) => JSON.parse(l) as { name: string; path: string; effect: string; flags: number | null });
+  const O_CREAT = 0o100;
+  const AT_SYMLINK_NOFOLLOW = 0x100;
+  const AT_REMOVEDIR = 0x200;
+  const find = (p: string) => calls.find((c) => c.path === `${prefix}/${p}`);
+  t.like(find('a'), { effect: 'open' });
+  t.is((find('a')?.flags ?? -1) & O_CREAT, 0);
+  t.like(find('new'), { effect: 'open' });
+  t.is((find('new')?.flags ?? 0) & O_CREAT, O_CREAT);
+  t.like(find('x'), { effect: 'query', flags: AT_SYMLINK_NOFOLLOW }, JSON.stringify(calls));
+  t.like(find('d'), { name: 'unlinkat', effect: 'remove', flags: AT_REMOVEDIR }, JSON.stringify(calls));
 });

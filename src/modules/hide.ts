@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  defineModule, effectOf, errno, forward, MAKES_NAME, O_CREAT, openFlags, RESTART, OptionError,
+  defineModule, errno, forward, MAKES_NAME, O_CREAT, RESTART, OptionError,
   type Handler, type SyscallCall, type SyscallExit,
 } from '../index.js';
 import { absPaths, record } from './options.js';
@@ -67,8 +67,7 @@ export default defineModule({
       // EACCES. Anything else finds nothing: ENOENT.
       const mine = call.paths.filter((p) => p.mine);
       const newName = call.paths[call.paths.length - 1];
-      const effect = effectOf(call.name);
-      const creating = (effect !== undefined && MAKES_NAME.includes(effect)) || isCreatOpen(call);
+      const creating = (call.effect !== undefined && MAKES_NAME.includes(call.effect)) || isCreatOpen(call);
       if (creating && mine.length === 1 && mine[0] === newName && hidden.includes(newName.canonical ?? '')) return errno('EACCES');
       return errno('ENOENT');
     };
@@ -109,8 +108,9 @@ export default defineModule({
 });
 
 function isCreatOpen(call: SyscallCall): boolean {
+  if (call.effect !== 'open') return false;
   try {
-    return (openFlags(call) & O_CREAT) !== 0;
+    return (call.flags! & O_CREAT) !== 0;
   } catch {
     return false; // an unreadable open_how: the kernel answers EFAULT
   }

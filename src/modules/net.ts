@@ -41,7 +41,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   defineModule, errno, forward, ret, rewrite, OptionError,
-  changes, isReadOnlyOpen, openFlags, specOf,
+  changes, isReadOnlyOpen,
   type Action, type ErrnoName, type Handler, type Handlers, type ModuleDefinition, type ModuleInstance, type SyscallCall,
   type SyscallExit, type ViewConfig,
 } from '../index.js';
@@ -571,13 +571,10 @@ const netModule = defineModule({
         // A change (create, remove, rename, link, attr), or an open that writes,
         // creates or truncates (creat too): the files are root's.
         if (changes(call.name)) return errno('EACCES');
-        if (!isReadOnlyOpen(openFlags(call))) return errno('EACCES');
-        const specs = specOf(call.name).paths ?? [];
-        const args: Record<number, string> = {};
-        call.paths.forEach((p, i) => {
-          if (p.mine && specs[i]) args[specs[i].arg] = backing!;
-        });
-        return rewrite(args);
+        if (call.effect === 'open' && !isReadOnlyOpen(call.flags!)) return errno('EACCES');
+        // Anything else (a read, stat, access, exec...) sees the view's file.
+        // (A call with two paths changes something: refused above.)
+        return call.rewritePath(backing!);
       };
       paths = { prefixes, other };
     }

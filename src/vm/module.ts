@@ -13,6 +13,7 @@
  */
 import type { SyscallName } from './arch/index.js';
 import { errnoNumber, type ErrnoName } from './errno.js';
+import type { Effect } from './syscalls/spec.js';
 
 export type { SyscallName } from './arch/index.js';
 export type { ErrnoName } from './errno.js';
@@ -97,6 +98,28 @@ export interface SyscallCall {
   readonly paths: readonly CallPath[];
   /** The first path argument under this module's prefixes (canonical). */
   readonly path: string | undefined;
+  /**
+   * What the call does to the objects it names, from the syscall table
+   * ('query', 'open', 'create', 'remove', 'rename', 'link', 'attr', ...; see
+   * Effect). Undefined for calls that name no file (getpid, socket, ...).
+   */
+  readonly effect: Effect | undefined;
+  /**
+   * The call's flags, decoded: for the open family (effect 'open') the open
+   * flags (openFlags: open, openat, creat's implied O_CREAT|O_WRONLY|O_TRUNC,
+   * openat2's open_how.flags, read on first use: a bad pointer throws
+   * SyscallError('EFAULT'), which answers the call so, as the kernel would);
+   * for a path call with a flags argument the table knows (the *at calls'
+   * AT_SYMLINK_NOFOLLOW / AT_EMPTY_PATH / AT_REMOVEDIR argument, umount2's,
+   * inotify_add_watch's mask) that argument; otherwise undefined.
+   */
+  readonly flags: number | undefined;
+  /**
+   * Runs the call with the path of this module (the first path argument under
+   * its prefixes) replaced by `newPath`: rewrite({ [its argument]: newPath }, onExit).
+   * Throws when the call has no path of this module (routed by name or fd).
+   */
+  rewritePath(newPath: string | Buffer, onExit?: ExitHook): Action;
   readonly fds: readonly CallFd[];
   readonly mem: TraceeMemory;
   /** Decodes the call like --trace prints it. */
