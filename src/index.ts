@@ -24,7 +24,9 @@ export {
 export { mountFileSystem, type MountOptions } from './vm/fs/mount.js';
 export { mountPoint } from './vm/fs/mountpoint.js';
 export { nodeFsAdapter, type NodeFsLike } from './vm/fs/nodefs.js';
-export { fsError, type FileSystem, type FsAttr, type FsStatfs, type FileType } from './vm/fs/types.js';
+export {
+  fsError, type FileSystem, type ReadOnlyFileSystem, type FileSystemReads, type AnyFileSystem, type FsAttr, type FsStatfs, type FileType,
+} from './vm/fs/types.js';
 
 // Running a view (embedders; the CLI is one).
 export { run, exitStatus, type RunOptions } from './vm/monitor.js';

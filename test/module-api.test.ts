@@ -1,7 +1,8 @@
 /**
  * The module API as an author uses it, through modules written to a temp dir
  * and loaded by `vview run --config`: per-process state and its lifecycle,
- * and the typed views of a call (path, effect, flags, rewritePath).
+ * the typed views of a call (path, effect, flags, rewritePath), and a
+ * read-only file system that implements only the reads.
  */
 import test from 'ava';
 import fs from 'node:fs';
@@ -142,4 +143,54 @@ export default defineModule<Options>({
   t.is((find('new')?.flags ?? 0) & O_CREAT, O_CREAT);
   t.like(find('x'), { effect: 'query', flags: AT_SYMLINK_NOFOLLOW }, JSON.stringify(calls));
   t.like(find('d'), { name: 'unlinkat', effect: 'remove', flags: AT_REMOVEDIR }, JSON.stringify(calls));
+});
+
+test('a read-only file system implements only the reads; every change in the view is EROFS', async (t) => {
+  const dir = makeTempDir('rofs-');
+  const mount = path.join(dir, 'ro');
+  const mod = moduleFile(
+    'rofs.ts',
+    `import { defineModule, fsError, mountFileSystem, type FsAttr, type ReadOnlyFileSystem } from 'vview';
+
+const files: Record<string, string> = { '/hello': 'hello from a read-only file system\\n' };
+const attr = (type: 'file' | 'dir', size: number): FsAttr => ({
+  type, perm: type === 'dir' ? 0o755 : 0o644, uid: process.getuid!(), gid: process.getgid!(), size, atimeNs: 0n, mtimeNs: 0n,
+});
+
+export default defineModule<{ mount: string }>({
+  name: 'rofs',
+  options: (raw) => raw as { mount: string },
+  setup({ mount }, ctx) {
+    const rofs: ReadOnlyFileSystem = {
+      readonly: true,
+      getattr(p) {
+        if (p === '/') return attr('dir', 0);
+        if (files[p] === undefined) throw fsError('ENOENT');
+        return attr('file', Buffer.byteLength(files[p]));
+      },
+      readdir: () => Object.keys(files).map((p) => p.slice(1)),
+      readlink: () => {
+        throw fsError('EINVAL');
+      },
+      read: (p, offset, length) => Buffer.from(files[p]).subarray(offset, offset + length),
+    };
+    return mountFileSystem(rofs, { mount }, ctx);
+  },
+});
+`,
+  );
+  const config = writeConfig(`modules:\n  - ${mod}: { mount: ${mount} }\n`);
+  const r = await vviewRun(
+    ['sh', '-c', 'cd "$1" && cat hello && ls && (echo x > new; echo x >> hello; mkdir d; mkdir .; rm hello; mv hello h2; chmod 600 hello; touch hello) 2>&1; ls', 'sh', mount],
+    { t, config },
+  );
+  t.is(r.status, 0, describe(r));
+  const lines = r.stdout.trim().split('\n');
+  t.is(lines[0], 'hello from a read-only file system');
+  t.is(lines[1], 'hello');
+  const errors = lines.slice(2, -1);
+  t.is(errors.length, 8, r.stdout);
+  t.regex(errors[3], /File exists/); // mkdir of an existing name: EEXIST, as the kernel answers
+  for (const [i, e] of errors.entries()) if (i !== 3) t.regex(e, /Read-only file system/, `line ${i}: ${e}`);
+  t.is(lines.at(-1), 'hello', 'nothing changed');
 });

@@ -79,11 +79,40 @@ for (const c of CASES) {
   });
 }
 
+const READ_ONLY_FS_TS = `import { defineModule, fsError, mountFileSystem, type FsAttr, type ReadOnlyFileSystem } from 'vview';
+
+const dir: FsAttr = { type: 'dir', perm: 0o555, uid: 0, gid: 0, size: 0, atimeNs: 0n, mtimeNs: 0n };
+const named: ReadOnlyFileSystem = {
+  readonly: true,
+  getattr: () => dir,
+  readdir: () => [],
+  readlink: () => { throw fsError('EINVAL'); },
+  read: () => Buffer.alloc(0),
+};
+
+export default defineModule({
+  name: 'rofs',
+  async setup(_options, ctx) {
+    await mountFileSystem(named, { mount: '/a' }, ctx);
+    // An object literal given directly.
+    return mountFileSystem({
+      readonly: true,
+      getattr: () => dir,
+      readdir: () => [],
+      readlink: () => { throw fsError('EINVAL'); },
+      read: () => Buffer.alloc(0),
+    }, { mount: '/b' }, ctx);
+  },
+});
+`;
+
 test("the package's types: a .ts module type-checks against 'vview' as npm link installs it", async (t) => {
   const dir = outsideDir(t);
   fs.writeFileSync(path.join(dir, 'answer.ts'), MODULE_TS);
   // The same with a type error: the types are really checked.
   fs.writeFileSync(path.join(dir, 'wrong.ts'), MODULE_TS.replace('ret(value)', "ret('seventy-seven')"));
+  // A read-only file system is the read operations only, no stubs for the rest.
+  fs.writeFileSync(path.join(dir, 'rofs.ts'), READ_ONLY_FS_TS);
   // What \`npm link vview\` makes: node_modules/vview -> the checkout.
   fs.mkdirSync(path.join(dir, 'node_modules'));
   fs.symlinkSync(ROOT, path.join(dir, 'node_modules', 'vview'));
@@ -95,7 +124,7 @@ test("the package's types: a .ts module type-checks against 'vview' as npm link 
         // The API mentions Buffer: a module author has @types/node (here, the checkout's).
         typeRoots: [path.join(ROOT, 'node_modules', '@types')], types: ['node'],
       },
-      files: ['answer.ts', 'wrong.ts'],
+      files: ['answer.ts', 'wrong.ts', 'rofs.ts'],
     }),
   );
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');

@@ -26,7 +26,7 @@ import {
 } from '../module.js';
 import { Mirror } from './mirror.js';
 import { mountPoint } from './mountpoint.js';
-import type { FileSystem } from './types.js';
+import { withWrites, type AnyFileSystem } from './types.js';
 
 export interface MountOptions {
   /** The mount point: an absolute path (need not exist on the host). */
@@ -71,7 +71,12 @@ function resolveFlags(call: SyscallCall): bigint {
   return call.mem.read(call.ptr(2) + 16, 8).readBigUInt64LE(0);
 }
 
-export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx: ModuleContext): Promise<ModuleInstance> {
+/**
+ * Serves `given` at `opts.mount` (see the header). A file system declared
+ * `readonly: true` needs only the read operations; every change is EROFS.
+ */
+export async function mountFileSystem(given: AnyFileSystem, opts: MountOptions, ctx: ModuleContext): Promise<ModuleInstance> {
+  const fsys = withWrites(given);
   const readonly = !!(opts.readonly || fsys.readonly);
   const hostDir = fsys.hostPath?.('/');
   let mirror: Mirror | undefined;

@@ -51,7 +51,11 @@ export interface FsStatfs {
   namelen: number;
 }
 
-export interface FileSystem {
+/**
+ * What every file system implements: the read operations. A read-only file
+ * system (`readonly: true`) implements only these.
+ */
+export interface FileSystemReads {
   /** Attributes of the object itself (lstat: a final symlink is not followed). */
   getattr(path: string): Awaitable<FsAttr>;
   /** Entry names of a directory, without "." and "..". */
@@ -59,6 +63,29 @@ export interface FileSystem {
   readlink(path: string): Awaitable<string>;
   /** Up to `length` bytes at `offset` (fewer at the end of the file). */
   read(path: string, offset: number, length: number): Awaitable<Buffer>;
+  statfs?(): Awaitable<FsStatfs>;
+  /**
+   * The object is this host file or directory: the runtime lets the kernel do
+   * every call on it directly (bind). When present for the root, the whole tree
+   * is served from the host and no scratch copy is made.
+   */
+  hostPath?(path: string): string;
+  /** Called after write-backs at a sync point (fsync, writer exit, end of the view). */
+  flush?(): Awaitable<void>;
+}
+
+/**
+ * A file system that cannot change: every change in the view answers EROFS
+ * (EEXIST for a name that exists, as the kernel does), so it needs no write
+ * operation. Declare it with `readonly: true`, e.g.
+ *   const envfs: ReadOnlyFileSystem = { readonly: true, getattr, readdir, readlink, read };
+ */
+export interface ReadOnlyFileSystem extends FileSystemReads {
+  readonly readonly: true;
+}
+
+/** A writable file system: the reads, and the operations that write changes back. */
+export interface FileSystem extends FileSystemReads {
   write(path: string, offset: number, data: Buffer): Awaitable<void>;
   truncate(path: string, size: number): Awaitable<void>;
   /** A new empty regular file; EEXIST when the name exists. */
@@ -78,17 +105,36 @@ export interface FileSystem {
   chown?(path: string, uid: number, gid: number): Awaitable<void>;
   /** Times in nanoseconds since the epoch. */
   utimens(path: string, atimeNs: bigint, mtimeNs: bigint): Awaitable<void>;
-  statfs?(): Awaitable<FsStatfs>;
-  /**
-   * The object is this host file or directory: the runtime lets the kernel do
-   * every call on it directly (bind). When present for the root, the whole tree
-   * is served from the host and no scratch copy is made.
-   */
-  hostPath?(path: string): string;
-  /** Refuse every change with EROFS. */
+  /** Refuse every change with EROFS (the operations above are then never called). */
   readonly readonly?: boolean;
-  /** Called after write-backs at a sync point (fsync, writer exit, end of the view). */
-  flush?(): Awaitable<void>;
+}
+
+/** What mountFileSystem accepts. */
+export type AnyFileSystem = FileSystem | ReadOnlyFileSystem;
+
+/**
+ * The file system as the runtime drives it. A read-only one is given write
+ * operations that answer EROFS: the view never reaches them (a read-only
+ * mount refuses every change first), and the comparison at the end of the
+ * view reports a difference through them instead of writing it.
+ */
+export function withWrites(fsys: AnyFileSystem): FileSystem {
+  if (!fsys.readonly) return fsys;
+  const refuse = (): never => {
+    throw fsError('EROFS');
+  };
+  return {
+    readonly: true,
+    getattr: (p) => fsys.getattr(p),
+    readdir: (p) => fsys.readdir(p),
+    readlink: (p) => fsys.readlink(p),
+    read: (p, offset, length) => fsys.read(p, offset, length),
+    ...(fsys.statfs && { statfs: () => fsys.statfs!() }),
+    ...(fsys.hostPath && { hostPath: (p: string) => fsys.hostPath!(p) }),
+    ...(fsys.flush && { flush: () => fsys.flush!() }),
+    write: refuse, truncate: refuse, create: refuse, mkdir: refuse, symlink: refuse,
+    unlink: refuse, rmdir: refuse, rename: refuse, chmod: refuse, utimens: refuse,
+  };
 }
 
 /** An Error with an errno code, as file-system operations throw. */
