@@ -2,23 +2,35 @@
  * The file-system level module API: a FUSE-like set of operations on paths.
  *
  * A module that mounts a file system gives the runtime an object of this shape
- * (see `mountFileSystem` in ./mount.ts). The runtime drives it from every path
- * syscall under the mount point:
+ * (see `mountFileSystem` in ./mount.ts). The operations are not called per
+ * syscall: processes work on kernel files, and the runtime uses the
+ * operations to fill those files and to write the processes' changes back.
  *
- * - It resolves paths itself (symlinks, "..", the mount point's parent), so the
- *   paths the operations receive are mount-relative, absolute ("/" is the mount
- *   root), normalized, and every component but the last is a directory.
- * - Open files are kernel-backed: the content of a file is copied once into a
- *   private scratch tree (a mirror of the parts of the tree the view has
- *   touched), and the process's open/execve/mmap/read/write run natively on it.
- *   Changes the processes make are written back through these operations: the
- *   structure (mkdir, unlink, rename, ...) as soon as the call succeeds, the
- *   content and attributes of written files when the writer exits, on fsync,
- *   and when the view ends (also on SIGINT/SIGTERM).
+ * - Paths: native code resolves every path of the view (cwd, dirfd, symlinks,
+ *   "..", the mount point's parent); the operations receive mount-relative
+ *   paths, absolute ("/" is the mount root), normalized, every component but
+ *   the last a directory.
+ * - A file system whose root has a `hostPath` is a host directory (a bind):
+ *   the kernel works on it directly, and the operations are not used.
+ * - Any other is copied, whole, when the view starts (getattr, readdir,
+ *   readlink, read) into a private scratch directory (mode 0700 under
+ *   $TMPDIR, removed at exit; see mirror.ts), and processes open, read,
+ *   write, mmap and exec the copy natively. What they change is written back
+ *   through the write operations: new names, removals, renames, links and
+ *   attributes right after the call that made them succeeds; the content of
+ *   files opened for writing when the writing process exits or calls fsync;
+ *   and, when the view ends (also on SIGINT/SIGTERM), everything that still
+ *   differs, compared entry by entry (which catches fchmod, ftruncate,
+ *   futimens on an fd). The file system is therefore read once: content that
+ *   changes by itself later is not seen during the run.
+ * - A read-only file system (`readonly: true`) implements only the reads:
+ *   every change in the view answers EROFS, and nothing is written back.
  *
  * Errors: throw an Error whose `code` is an errno name ('ENOENT', 'EEXIST',
- * ...), as Node's fs does. Anything else is reported once and answered EIO.
- * Every operation may return a Promise.
+ * ...), as Node's fs does (fsError() makes one). An error while the tree is
+ * copied stops vview before the command starts; a write-back that fails is
+ * reported once per kind on vview's stderr (the process's call has already
+ * succeeded on the copy). Every operation may return a Promise.
  */
 export type Awaitable<T> = T | Promise<T>;
 
