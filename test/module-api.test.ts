@@ -7,7 +7,7 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, makeTempDir, native, vviewRun, writeConfig } from './helpers.js';
+import { ROOT, describe, makeTempDir, native, vviewRun, writeConfig } from './helpers.js';
 
 /** The python3 binary itself (python3 on PATH may be a wrapper script, pyenv's, with processes of its own). */
 let python: Promise<string> | undefined;
@@ -193,4 +193,24 @@ export default defineModule<{ mount: string }>({
   t.regex(errors[3], /File exists/); // mkdir of an existing name: EEXIST, as the kernel answers
   for (const [i, e] of errors.entries()) if (i !== 3) t.regex(e, /Read-only file system/, `line ${i}: ${e}`);
   t.is(lines.at(-1), 'hello', 'nothing changed');
+});
+
+test("configs/redirect.yaml, the README's example syscall module: reads from `to`, EROFS for changes, per-process report", async (t) => {
+  const r = await vviewRun(
+    ['sh', '-c', 'head -1 /docs/README.md; echo "ppid $PPID"; touch /docs/new; cat /docs/package.json >/dev/null'],
+    { t, config: path.join(ROOT, 'configs', 'redirect.yaml') },
+  );
+  t.is(r.stdout, '# vview\nppid 1\n', describe(r));
+  t.regex(r.stderr, /touch: .*\/docs\/new.*Read-only file system/);
+  t.false(fs.existsSync(path.join(ROOT, 'new')));
+  // head and cat each read once through /docs; touch was refused, not counted.
+  t.is(r.stderr.match(/vview: redirect: process \d+ read 1 time\(s\) through \/docs/g)?.length, 2, r.stderr);
+});
+
+test('the README shows the example modules as they are in configs/', (t) => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  for (const f of ['redirect.ts', 'example-fs.mjs']) {
+    const source = fs.readFileSync(path.join(ROOT, 'configs', f), 'utf8');
+    t.true(readme.includes(source.slice(source.indexOf('import '))), `README.md shows configs/${f}`);
+  }
 });

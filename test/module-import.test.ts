@@ -136,3 +136,14 @@ test("the package's types: a .ts module type-checks against 'vview' as npm link 
   t.is(errors.length, 1, out);
   t.regex(errors[0] ?? '', /^wrong\.ts\(\d+,\d+\): error TS2345/, out);
 });
+
+test('the example modules in configs/ type-check', async (t) => {
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', 'configs/redirect.ts'];
+  // Inside the repository 'vview' is the package itself (package.json "exports").
+  const out = await execFileP(process.execPath, [tsc, ...args], { cwd: ROOT }).then(
+    () => '',
+    (e: { stdout?: string; message: string }) => e.stdout || e.message,
+  );
+  t.is(out, '');
+});
