@@ -1,5 +1,5 @@
 // A user module: getppid() answers 1 in every process of the view.
-import { defineModule, ret } from '../dist/src/index.js';
+import { defineModule, ret } from 'vview';
 
 export default defineModule({
   name: 'ppid1',

@@ -1,8 +1,11 @@
 /**
- * vview run [--config view.yaml] [--trace[=file]] [--stats] [--] command [args...]
+ * The command line: `vview run`, `vview modules`, `vview new-module NAME`
+ * (see USAGE). The application layer: it gives the core the built-in modules.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfigFile, type ViewConfig } from './vm/config.js';
 import { run, SetupError } from './vm/monitor.js';
 import { BUILTIN_MODULES } from './modules/index.js';
@@ -10,18 +13,21 @@ import { withOffline } from './modules/net.js';
 import { watchOwnChildren } from './vm/children.js';
 
 const USAGE = `usage: vview run [--config view.yaml] [--mount PATH=memfs[:STATE]] [--bind SRC:DST[:ro]]
-                 [--fakeroot] [--offline] [--trace[=FILE]] [--stats] [--] command [args...]
-       vview modules        list the built-in modules
-       vview --version
+                 [--fakeroot | --fakeroot-state FILE] [--offline] [--trace[=FILE]] [--stats]
+                 [--] command [args...]
+       vview modules            list the built-in modules
+       vview new-module NAME    write a module skeleton (module, view, test) into ./NAME/
+       vview --version | --help
 
-  --config FILE   the view: modules and their options (YAML)
+  -c, --config FILE   the view: modules and their options (YAML)
+  --mount PATH=memfs[:STATE]   an in-memory tree at PATH (the vfs module), kept in STATE across runs
+  --bind SRC:DST[:ro|:rw]   the directory SRC shown at DST (the bind module); :ro read-only, :rw (default) writable
+  --fakeroot      fake root: the fakeroot module with uid 0, gid 0
+  --fakeroot-state FILE   the same, its recorded ownership kept in FILE across runs
   --offline       no network: as a net module with mode offline (see vview modules)
   --trace[=FILE]  one line per call a module handled (to stderr, or FILE)
   --stats         at exit, calls routed per module and syscall, time in handlers
-  --mount PATH=memfs[:STATE]   an in-memory tree at PATH (the vfs module), kept in STATE across runs
-  --bind SRC:DST[:ro]   the directory SRC shown at DST (the bind module), read-only with :ro
-  --fakeroot      fake root: the fakeroot module with uid 0, gid 0
-  --fakeroot-state FILE   the same, its recorded ownership kept in FILE across runs
+  Options that take a value also take it as --option=VALUE; --mount and --bind can be repeated.
 `;
 
 function fail(msg: string, code = 2): never {
@@ -58,6 +64,10 @@ export async function main(argv: string[]): Promise<number> {
   if (verb === 'modules') {
     for (const [name, def] of Object.entries(BUILTIN_MODULES)) fs.writeSync(1, `${name.padEnd(10)} ${def.description ?? ''}\n`);
     return 0;
+  }
+  if (verb === 'new-module') {
+    if (rest.length !== 1) fail(`new-module takes one NAME\n${USAGE}`);
+    return newModule(rest[0]);
   }
   if (verb !== 'run') fail(`unknown command "${verb}"\n${USAGE}`);
 
@@ -102,7 +112,7 @@ export async function main(argv: string[]): Promise<number> {
   watchOwnChildren(); // before modules load: they (and tsx) may spawn
   let config: ViewConfig = { modules: [] };
   try {
-    if (configFile) config = await loadConfigFile(configFile);
+    if (configFile) config = await loadConfigFile(configFile, BUILTIN_MODULES);
     if (offline) config = withOffline(config);
   } catch (e) {
     if (e instanceof ConfigError || offline) fail((e as Error).message);
@@ -145,4 +155,61 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof SetupError || e instanceof ConfigError) fail(e.message);
     fail((e as Error).message, 125);
   }
+}
+
+// ---- vview new-module NAME ------------------------------------------------------
+
+/** This package's directory (the one with its package.json), from dist/src/ or src/. */
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'vview') return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('cannot find the vview package directory');
+    dir = up;
+  }
+}
+
+/**
+ * Writes ./NAME/ from templates/module/: the module (NAME.ts, importing only
+ * 'vview'), a view that loads it (view.yaml), its test (NAME.test.mjs, for
+ * `node --test`: it runs this vview on the view), package.json. Never
+ * overwrites: an existing ./NAME is refused.
+ */
+function newModule(name: string): number {
+  if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(name))
+    fail(`new-module ${JSON.stringify(name)}: expected a name of letters, digits, "-" and "_", starting with a letter`);
+  const root = packageRoot();
+  const from = path.join(root, 'templates', 'module');
+  const to = path.resolve(name);
+  try {
+    fs.mkdirSync(to); // fails if anything is there: nothing is overwritten
+  } catch (e) {
+    fail(`new-module: ./${name} ${(e as NodeJS.ErrnoException).code === 'EEXIST' ? 'already exists; not overwriting it' : `cannot be made: ${(e as Error).message}`}`);
+  }
+  const rename: Record<string, string> = { 'module.ts': `${name}.ts`, 'module.test.mjs': `${name}.test.mjs` };
+  const vview = JSON.stringify(path.join(root, 'bin', 'vview'));
+  const written: string[] = [];
+  const copy = (src: string, dst: string) => {
+    for (const e of fs.readdirSync(src, { withFileTypes: true })) {
+      const out = path.join(dst, rename[e.name] ?? e.name);
+      if (e.isDirectory()) {
+        fs.mkdirSync(out);
+        copy(path.join(src, e.name), out);
+        continue;
+      }
+      const text = fs.readFileSync(path.join(src, e.name), 'utf8').replaceAll('__NAME__', name).replaceAll('__VVIEW__', vview);
+      fs.writeFileSync(out, text, { flag: 'wx', mode: 0o644 });
+      written.push(path.relative(process.cwd(), out));
+    }
+  };
+  copy(from, to);
+  fs.writeSync(
+    1,
+    `vview: made ./${name}/:\n${written.sort().map((f) => `  ${f}\n`).join('')}` +
+      `Try it:\n  cd ${name} && node --test\n` +
+      `  cd ${name} && vview run --config view.yaml -- sh -c 'cat protected/hello.txt; touch protected/new'\n`,
+  );
+  return 0;
 }

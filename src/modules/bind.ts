@@ -12,10 +12,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { defineModule, OptionError } from '../vm/module.js';
-import { mountFileSystem } from '../vm/fs/mount.js';
-import { mountPoint } from '../vm/fs/mountpoint.js';
-import { nodeFsAdapter } from '../vm/fs/nodefs.js';
+import { defineModule, mountFileSystem, mountPoint, nodeFsAdapter, OptionError } from '../index.js';
 import { record } from './options.js';
 
 export interface BindOptions {

@@ -12,9 +12,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { defineModule, errno, forward, RESTART, OptionError, type Handler, type SyscallCall, type SyscallExit } from '../vm/module.js';
+import {
+  defineModule, errno, forward, MAKES_NAME, O_CREAT, RESTART, OptionError,
+  type Handler, type SyscallCall, type SyscallExit,
+} from '../index.js';
 import { absPaths, record } from './options.js';
-import { O_CREAT, openFlags } from './calls.js';
 
 /** The path as the kernel would find it: real parent directory + final name (not followed). */
 function canonical(p: string): string {
@@ -28,8 +30,6 @@ function canonical(p: string): string {
   }
   return norm === '/' ? '/' : path.join(realDir, path.basename(norm));
 }
-
-const CREATES = new Set(['mkdir', 'mkdirat', 'mknod', 'mknodat', 'symlink', 'symlinkat', 'link', 'linkat', 'rename', 'renameat', 'renameat2', 'creat']);
 
 export default defineModule({
   name: 'hide',
@@ -67,7 +67,7 @@ export default defineModule({
       // EACCES. Anything else finds nothing: ENOENT.
       const mine = call.paths.filter((p) => p.mine);
       const newName = call.paths[call.paths.length - 1];
-      const creating = CREATES.has(call.name) || isCreatOpen(call);
+      const creating = (call.effect !== undefined && MAKES_NAME.includes(call.effect)) || isCreatOpen(call);
       if (creating && mine.length === 1 && mine[0] === newName && hidden.includes(newName.canonical ?? '')) return errno('EACCES');
       return errno('ENOENT');
     };
@@ -108,8 +108,9 @@ export default defineModule({
 });
 
 function isCreatOpen(call: SyscallCall): boolean {
+  if (call.effect !== 'open') return false;
   try {
-    return (openFlags(call) & O_CREAT) !== 0;
+    return (call.flags! & O_CREAT) !== 0;
   } catch {
     return false; // an unreadable open_how: the kernel answers EFAULT
   }

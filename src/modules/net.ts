@@ -41,13 +41,11 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   defineModule, errno, forward, ret, rewrite, OptionError,
-  type Action, type Handler, type Handlers, type ModuleDefinition, type ModuleInstance, type SyscallCall, type SyscallExit,
-} from '../vm/module.js';
-import { SYSCALL_SPECS } from '../vm/syscalls/table.js';
-import type { ViewConfig } from '../vm/config.js';
-import type { ErrnoName } from '../vm/errno.js';
+  changes, isReadOnlyOpen,
+  type Action, type ErrnoName, type Handler, type Handlers, type ModuleDefinition, type ModuleInstance, type SyscallCall,
+  type SyscallExit, type ViewConfig,
+} from '../index.js';
 import { optString, record } from './options.js';
-import { isReadOnlyOpen, openFlags } from './calls.js';
 
 export type NetMode = 'offline' | 'allow' | 'open';
 
@@ -334,13 +332,6 @@ class Bounded<V> extends Map<string, V> {
 
 // ---- the module ------------------------------------------------------------------
 
-const MODIFIES = new Set([
-  'unlink', 'unlinkat', 'rename', 'renameat', 'renameat2', 'link', 'linkat', 'symlink', 'symlinkat', 'mkdir', 'mkdirat',
-  'mknod', 'mknodat', 'chmod', 'fchmodat', 'fchmodat2', 'chown', 'lchown', 'fchownat', 'truncate', 'utime', 'utimes',
-  'utimensat', 'futimesat', 'setxattr', 'lsetxattr', 'removexattr', 'lremovexattr', 'setxattrat', 'removexattrat',
-  'creat', 'rmdir', 'file_setattr',
-]);
-
 const netModule = defineModule({
   name: 'net',
   description: 'network view: offline, allow-list, port map, host name',
@@ -577,14 +568,13 @@ const netModule = defineModule({
         /* no /etc/hostname on the host: the view has one anyway */
       }
       const other: Handler = (call) => {
-        if (MODIFIES.has(call.name)) return errno('EACCES');
-        if (!isReadOnlyOpen(openFlags(call))) return errno('EACCES');
-        const specs = SYSCALL_SPECS[call.name].paths ?? [];
-        const args: Record<number, string> = {};
-        call.paths.forEach((p, i) => {
-          if (p.mine && specs[i]) args[specs[i].arg] = backing!;
-        });
-        return rewrite(args);
+        // A change (create, remove, rename, link, attr), or an open that writes,
+        // creates or truncates (creat too): the files are root's.
+        if (changes(call.name)) return errno('EACCES');
+        if (call.effect === 'open' && !isReadOnlyOpen(call.flags!)) return errno('EACCES');
+        // Anything else (a read, stat, access, exec...) sees the view's file.
+        // (A call with two paths changes something: refused above.)
+        return call.rewritePath(backing!);
       };
       paths = { prefixes, other };
     }

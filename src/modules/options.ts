@@ -1,6 +1,6 @@
 /** Small validators for module options, raising OptionError with the key. */
 import path from 'node:path';
-import { OptionError } from '../vm/module.js';
+import { OptionError } from '../index.js';
 
 export function record(raw: unknown, allowed: string[]): Record<string, unknown> {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new OptionError([], 'expected a mapping of options');

@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { defineModule, errno, ret, OptionError } from '../vm/module.js';
+import { defineModule, errno, ret, OptionError } from '../index.js';
 import { optString, record } from './options.js';
 
 const FIELD = 65; // __NEW_UTS_LEN + 1

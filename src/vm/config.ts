@@ -9,13 +9,20 @@
  * A bad config is refused before anything runs, naming file, line and key.
  */
 import fs from 'node:fs';
+import { Module, register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { OptionError, type ModuleDefinition } from './module.js';
-import { BUILTIN_MODULES } from '../modules/index.js';
 
 export class ConfigError extends Error {}
+
+/**
+ * The modules a config may name without a file path, by that name. The core
+ * knows none of its own: the application (src/cli.ts) passes the built-in
+ * ones (src/modules/index.ts); an embedder passes whatever it likes.
+ */
+export type ModuleRegistry = Readonly<Record<string, ModuleDefinition<any>>>;
 
 export interface ModuleEntry {
   ref: string; // as written
@@ -71,7 +78,8 @@ class Locator {
   }
 }
 
-export async function loadConfigFile(file: string): Promise<ViewConfig> {
+/** Reads and checks a YAML config; module names are looked up in `registry`. */
+export async function loadConfigFile(file: string, registry: ModuleRegistry): Promise<ViewConfig> {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -87,11 +95,19 @@ export async function loadConfigFile(file: string): Promise<ViewConfig> {
     throw new ConfigError(`${file}:${line}: invalid YAML: ${e.message.split('\n')[0]}`);
   }
   const raw = doc.toJS() as unknown;
-  return resolveConfig(raw, path.dirname(path.resolve(file)), loc, file);
+  return resolve(raw, path.dirname(path.resolve(file)), registry, loc, file);
 }
 
-export async function resolveConfig(raw: unknown, baseDir: string, loc: Locator | string = '<config>', file?: string): Promise<ViewConfig> {
-  const at = typeof loc === 'string' ? new Locator(loc) : loc;
+/**
+ * Checks a config already parsed (the YAML's value): module names are looked
+ * up in `registry`, module files and relative paths in options are relative
+ * to `baseDir`, and messages name `file` (default "<config>").
+ */
+export function resolveConfig(raw: unknown, opts: { baseDir: string; registry: ModuleRegistry; file?: string }): Promise<ViewConfig> {
+  return resolve(raw, opts.baseDir, opts.registry, new Locator(opts.file ?? '<config>'), opts.file);
+}
+
+async function resolve(raw: unknown, baseDir: string, registry: ModuleRegistry, at: Locator, file?: string): Promise<ViewConfig> {
   if (raw === null || raw === undefined) return { file, modules: [] };
   if (typeof raw !== 'object' || Array.isArray(raw)) throw at.error([], 'expected a mapping with a `modules` list');
   for (const k of Object.keys(raw)) if (k !== 'modules') throw at.error([k], 'unknown key (expected `modules`)');
@@ -112,7 +128,7 @@ export async function resolveConfig(raw: unknown, baseDir: string, loc: Locator 
     } else {
       throw at.error(['modules', i], 'expected a module name, or `name: { options }`');
     }
-    const def = await findModule(ref, baseDir, (m) => at.error(['modules', i], m));
+    const def = await findModule(ref, baseDir, registry, (m) => at.error(['modules', i], m));
     let parsed: unknown = options;
     if (def.options) {
       try {
@@ -127,15 +143,16 @@ export async function resolveConfig(raw: unknown, baseDir: string, loc: Locator 
   return { file, modules };
 }
 
-async function findModule(ref: string, baseDir: string, err: (m: string) => ConfigError): Promise<ModuleDefinition<unknown>> {
-  const builtin = BUILTIN_MODULES[ref];
-  if (builtin) return builtin as ModuleDefinition<unknown>;
+async function findModule(ref: string, baseDir: string, registry: ModuleRegistry, err: (m: string) => ConfigError): Promise<ModuleDefinition<unknown>> {
+  const known = Object.hasOwn(registry, ref) ? registry[ref] : undefined;
+  if (known) return known as ModuleDefinition<unknown>;
   if (!ref.includes('/') && !/\.(m?js|ts|mts)$/.test(ref))
-    throw err(`unknown module "${ref}" (built-in modules: ${Object.keys(BUILTIN_MODULES).join(', ')}; or give a file path)`);
+    throw err(`unknown module "${ref}" (built-in modules: ${Object.keys(registry).join(', ')}; or give a file path)`);
   const file = path.resolve(baseDir, ref);
   if (!fs.existsSync(file)) throw err(`module file ${file} does not exist`);
   let mod: Record<string, unknown>;
   try {
+    await resolveVview();
     if (/\.[mc]?ts$/.test(file)) {
       // TypeScript modules load through tsx (ESM or CommonJS, as Node would decide).
       const { tsImport } = await import('tsx/esm/api');
@@ -152,4 +169,75 @@ async function findModule(ref: string, baseDir: string, err: (m: string) => Conf
   if (!def || typeof def.setup !== 'function' || typeof def.name !== 'string')
     throw err(`${file} does not export a module (export default defineModule({ name, setup }))`);
   return def;
+}
+
+// ---- import ... from 'vview' in a module file ----------------------------------
+
+/** Where the runtime leaves its API for the module files' 'vview' (see resolveVview). */
+const API_KEY = 'vview.api';
+const BRIDGE_URL = 'vview:api';
+
+/**
+ * Module hooks (they run on Node's loader thread): the bare specifier 'vview'
+ * resolves to BRIDGE_URL, a module whose exports are the runtime's own API,
+ * taken from where resolveVview() left it. tsx may tag the URL with its
+ * namespace query (it does for every import of a module it loaded); every
+ * such copy exports the same objects.
+ */
+const HOOKS = `
+let names = [];
+export function initialize(data) { names = data.names; }
+export function resolve(specifier, context, next) {
+  if (specifier === 'vview') return { url: ${JSON.stringify(BRIDGE_URL)}, format: 'module', shortCircuit: true };
+  return next(specifier, context);
+}
+export function load(url, context, next) {
+  if (url !== ${JSON.stringify(BRIDGE_URL)} && !url.startsWith(${JSON.stringify(BRIDGE_URL + '?')})) return next(url, context);
+  const source = 'const api = globalThis[Symbol.for(' + JSON.stringify(${JSON.stringify(API_KEY)}) + ')];\\n'
+    + 'export const { ' + names.join(', ') + ' } = api;\\n';
+  return { format: 'module', source, shortCircuit: true };
+}
+`;
+
+/** The key under which require('vview') finds the API in require.cache. */
+const CJS_KEY = 'vview:api';
+
+let vviewResolves: Promise<void> | undefined;
+
+/**
+ * Makes `import { defineModule } from 'vview'` work in a module file anywhere,
+ * whether or not vview is installed next to it, and always gives it the
+ * runtime that loads it: the very objects the runtime uses (SyscallError,
+ * OptionError and RESTART are compared by identity), never a second copy of
+ * the package.
+ *
+ * - ESM (.mjs, .js, and .mts or .ts that tsx loads as an ES module): a
+ *   resolve and load hook registered with node:module's register().
+ * - CommonJS (a .ts file that tsx compiles to CommonJS because no package.json
+ *   above it says "type": "module"; its imports become require() calls, which
+ *   those hooks do not see): the name resolves to a require.cache entry that
+ *   holds the API. The key is not an absolute path, so tsx does not append
+ *   its namespace to it.
+ */
+function resolveVview(): Promise<void> {
+  vviewResolves ??= (async () => {
+    const api = (await import(new URL('../index.js', import.meta.url).href)) as Record<string, unknown>;
+    (globalThis as Record<symbol, unknown>)[Symbol.for(API_KEY)] = api;
+    register(`data:text/javascript,${encodeURIComponent(HOOKS)}`, { data: { names: Object.keys(api) } });
+    const M = Module as unknown as {
+      _resolveFilename(request: string, ...rest: unknown[]): string;
+      _cache: Record<string, unknown>;
+      new (id: string): { exports: unknown; loaded: boolean; filename: string };
+    };
+    const cached = new M(CJS_KEY);
+    cached.exports = api;
+    cached.loaded = true;
+    cached.filename = CJS_KEY;
+    M._cache[CJS_KEY] = cached;
+    const resolveFilename = M._resolveFilename;
+    M._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]) {
+      return request === 'vview' ? CJS_KEY : resolveFilename.call(this, request, ...rest);
+    };
+  })();
+  return vviewResolves;
 }

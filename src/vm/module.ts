@@ -13,6 +13,7 @@
  */
 import type { SyscallName } from './arch/index.js';
 import { errnoNumber, type ErrnoName } from './errno.js';
+import type { Effect } from './syscalls/spec.js';
 
 export type { SyscallName } from './arch/index.js';
 export type { ErrnoName } from './errno.js';
@@ -106,6 +107,28 @@ export interface SyscallCall {
   readonly paths: readonly CallPath[];
   /** The first path argument under this module's prefixes (canonical). */
   readonly path: string | undefined;
+  /**
+   * What the call does to the objects it names, from the syscall table
+   * ('query', 'open', 'create', 'remove', 'rename', 'link', 'attr', ...; see
+   * Effect). Undefined for calls that name no file (getpid, socket, ...).
+   */
+  readonly effect: Effect | undefined;
+  /**
+   * The call's flags, decoded: for the open family (effect 'open') the open
+   * flags (openFlags: open, openat, creat's implied O_CREAT|O_WRONLY|O_TRUNC,
+   * openat2's open_how.flags, read on first use: a bad pointer throws
+   * SyscallError('EFAULT'), which answers the call so, as the kernel would);
+   * for a path call with a flags argument the table knows (the *at calls'
+   * AT_SYMLINK_NOFOLLOW / AT_EMPTY_PATH / AT_REMOVEDIR argument, umount2's,
+   * inotify_add_watch's mask) that argument; otherwise undefined.
+   */
+  readonly flags: number | undefined;
+  /**
+   * Runs the call with the path of this module (the first path argument under
+   * its prefixes) replaced by `newPath`: rewrite({ [its argument]: newPath }, onExit).
+   * Throws when the call has no path of this module (routed by name or fd).
+   */
+  rewritePath(newPath: string | Buffer, onExit?: ExitHook): Action;
   readonly fds: readonly CallFd[];
   readonly mem: TraceeMemory;
   /** Decodes the call like --trace prints it. */
@@ -125,10 +148,37 @@ export interface SyscallExit {
 export type Handler = (call: SyscallCall) => Awaitable<Action | undefined | void>;
 export type Handlers = Partial<Record<SyscallName, Handler>>;
 
-/** State a module keeps per process: created on first use, copied at fork, kept at exec, dropped at exit. */
+/**
+ * State a module keeps per process (ctx.perProcess). Its lifecycle:
+ * - created by `init(pid)` on the first get() for a live process of the view;
+ * - at fork, the child gets `hooks.fork(parentState, childPid)` (default: a
+ *   structuredClone of the parent's), if the parent has state;
+ * - kept across exec;
+ * - at exit (the process's last thread), `hooks.exit(state, pid)` runs, then
+ *   ctx.onProcessExit callbacks (peek() still sees the state), then the state
+ *   is dropped.
+ */
 export interface PerProcess<T> {
+  /**
+   * The state of a live process of the view, created on first use. Throws for
+   * a pid that is not one (it has exited, or was never in the view): state is
+   * never re-created for a process that is gone.
+   */
   get(pid: number): T;
+  /** The state if the process has some (also during its exit callbacks); never creates it. */
+  peek(pid: number): T | undefined;
   has(pid: number): boolean;
+}
+
+/** What happens to per-process state at fork and exit (ctx.perProcess). */
+export interface ProcessHooks<T> {
+  /** The child's state, made from the parent's at fork (default: structuredClone, or the same value if it cannot be cloned). */
+  fork?(parent: T, child: number): T;
+  /**
+   * The process has exited: its last use of the state, before it is dropped.
+   * Synchronous; for work the view must wait for, use ctx.onProcessExit with peek().
+   */
+  exit?(state: T, pid: number): void;
 }
 
 export interface ModuleContext {
@@ -136,7 +186,8 @@ export interface ModuleContext {
   readonly name: string;
   /** Route fd calls on this inode (a kernel object the module handed out or watches) to this module. */
   claimInode(dev: bigint | number, ino: bigint | number): void;
-  perProcess<T>(init: (pid: number) => T, fork?: (parent: T, child: number) => T): PerProcess<T>;
+  /** Per-process state: see PerProcess for its lifecycle. */
+  perProcess<T>(init: (pid: number) => T, hooks?: ProcessHooks<T>): PerProcess<T>;
   /**
    * Fake ownership for the whole view, applied in native code to every
    * stat-family result (stat, lstat, fstat, newfstatat, statx) without a stop
@@ -146,7 +197,11 @@ export interface ModuleContext {
   showOwnership(ids: { realUid: number; realGid: number; fakeUid: number; fakeGid: number }): OwnershipView;
   /** The process (thread-group id) a thread of the view belongs to; undefined outside the view. */
   processOf(tid: number): number | undefined;
-  /** Called when a process of the view has exited (its last thread); the view waits for a returned Promise. */
+  /**
+   * Called when a process of the view has exited (its last thread), before
+   * its per-process state is dropped (peek() sees it); the view waits for a
+   * returned Promise.
+   */
   onProcessExit(cb: (pid: number) => Awaitable<void>): void;
   /**
    * A directory private to this module (mode 0700, on os.tmpdir()), created on

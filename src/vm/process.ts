@@ -1,18 +1,19 @@
 /**
  * The process tree as the monitor sees it: threads grouped into processes, with
- * per-module state that follows fork (copied), exec (kept) and exit (dropped).
+ * per-module state that follows fork (copied), exec (kept) and exit (the
+ * module's exit hook sees it, then it is dropped).
  */
-import type { PerProcess } from './module.js';
+import fs from 'node:fs';
+import type { PerProcess, ProcessHooks } from './module.js';
 
 export interface ProcessInfo {
   pid: number;
-  ppid: number;
   threads: Set<number>;
 }
 
 interface StateSlot {
   init: (pid: number) => unknown;
-  fork?: (parent: unknown, child: number) => unknown;
+  hooks: ProcessHooks<unknown>;
   values: Map<number, unknown>;
 }
 
@@ -22,13 +23,17 @@ export class ProcessTable {
   private readonly slots: StateSlot[] = [];
   private readonly exitListeners: ((pid: number) => unknown)[] = [];
 
-  /** cb(pid) after the last thread of a process has exited. */
+  /**
+   * cb(pid) after the last thread of a process has exited: the process is no
+   * longer live (perProcess get() refuses it), its state is still there (peek()).
+   */
   onProcessExit(cb: (pid: number) => unknown): void {
     this.exitListeners.push(cb);
   }
 
-  add(pid: number, ppid: number): void {
-    this.processes.set(pid, { pid, ppid, threads: new Set([pid]) });
+  /** A process of the view (the command; children come through onSpawn). The parent is not kept: nothing needs it. */
+  add(pid: number, _parent?: number): void {
+    this.processes.set(pid, { pid, threads: new Set([pid]) });
     this.threadToPid.set(pid, pid);
   }
 
@@ -48,12 +53,11 @@ export class ProcessTable {
       this.threadToPid.set(child, ppid);
       return;
     }
-    this.add(child, ppid);
-    for (const slot of this.slots) {
-      if (!slot.values.has(ppid)) continue;
-      const parent = slot.values.get(ppid);
-      slot.values.set(child, slot.fork ? slot.fork(parent, child) : structuredCloneOr(parent));
-    }
+    // Already known: its first call came before this event (see announce()),
+    // and its state was made from the parent's then.
+    if (this.processes.has(child)) return;
+    this.add(child);
+    this.inherit(ppid, child);
   }
 
   onExec(pid: number, oldTid: number): void {
@@ -70,27 +74,60 @@ export class ProcessTable {
     this.threadToPid.delete(tid);
     const p = this.processes.get(pid);
     p?.threads.delete(tid);
-    if (last || (p && p.threads.size === 0)) {
-      this.processes.delete(pid);
-      for (const slot of this.slots) slot.values.delete(pid);
+    if (!(last || (p && p.threads.size === 0))) return;
+    this.processes.delete(pid);
+    try {
+      for (const slot of this.slots) if (slot.hooks.exit && slot.values.has(pid)) slot.hooks.exit(slot.values.get(pid), pid);
       for (const cb of this.exitListeners) cb(pid);
+    } finally {
+      for (const slot of this.slots) slot.values.delete(pid);
     }
   }
 
-  perProcess<T>(init: (pid: number) => T, fork?: (parent: T, child: number) => T): PerProcess<T> {
-    const slot: StateSlot = {
-      init,
-      fork: fork as StateSlot['fork'],
-      values: new Map(),
-    };
+  perProcess<T>(init: (pid: number) => T, hooks: ProcessHooks<T> = {}): PerProcess<T> {
+    const slot: StateSlot = { init, hooks: hooks as ProcessHooks<unknown>, values: new Map() };
     this.slots.push(slot);
     return {
       get: (pid: number): T => {
+        if (!this.processes.has(pid) && !this.announce(pid))
+          throw new Error(`per-process state: ${pid} is not a live process of the view (it has exited, or was never in it)`);
         if (!slot.values.has(pid)) slot.values.set(pid, slot.init(pid));
         return slot.values.get(pid) as T;
       },
+      peek: (pid: number) => slot.values.get(pid) as T | undefined,
       has: (pid: number) => slot.values.has(pid),
     };
+  }
+
+  /** The child's state in every slot where the parent has some. */
+  private inherit(ppid: number, child: number): void {
+    for (const slot of this.slots) {
+      if (!slot.values.has(ppid)) continue;
+      const parent = slot.values.get(ppid);
+      slot.values.set(child, slot.hooks.fork ? slot.hooks.fork(parent, child) : structuredCloneOr(parent));
+    }
+  }
+
+  /**
+   * A new process's first call can reach a module before its parent's fork
+   * event reaches the monitor (native code lets such a child run at once). It
+   * is a process of the view if this process traces it (vview's tracer is
+   * Node's main thread): it is added now, with the state it would get from
+   * the fork event, which then changes nothing.
+   */
+  private announce(pid: number): boolean {
+    let status: string;
+    try {
+      status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      return false;
+    }
+    const field = (name: string) => new RegExp(`^${name}:\\s*(\\S+)`, 'm').exec(status)?.[1];
+    if (Number(field('Tgid')) !== pid || Number(field('TracerPid')) !== process.pid || /^[ZX]/.test(String(field('State')))) return false;
+    this.add(pid);
+    const ppid = Number(field('PPid'));
+    if (this.processes.has(ppid)) this.inherit(ppid, pid);
+    return true;
   }
 }
 

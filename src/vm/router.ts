@@ -12,8 +12,10 @@ import {
   EventType, ResumeKind, RouteBits,
   type Native, type NativeAction, type NativeEvent, type NativePrefix, type NativeRoute,
 } from './native.js';
+import { openFlags } from './syscalls/open.js';
+import type { SyscallSpec } from './syscalls/spec.js';
 import {
-  RESTART, SyscallError,
+  RESTART, SyscallError, rewrite,
   type Action, type CallFd, type CallPath, type ExitHook, type Handler, type ModuleInstance,
   type SyscallCall, type SyscallExit, type TraceeMemory,
 } from './module.js';
@@ -334,22 +336,37 @@ export class Router {
     const paths: CallPath[] = ev.paths.map((p) => ({ raw: p.raw, canonical: p.canonical, host: p.host, lexical: !!p.lexical, mine: p.module === module }));
     const fds: CallFd[] = ev.fds.map((f) => ({ fd: f.fd, dev: f.dev, ino: f.ino, mine: f.module === module }));
     const mem = this.memory(ev.tid);
-    return {
+    const spec = SYSCALL_SPECS[name];
+    const mine = paths.findIndex((p) => p.mine);
+    const int = (i: number) => Number(BigInt.asIntN(32, ev.args[i]));
+    let flags: { value: number | undefined } | undefined;
+    const call: SyscallCall = {
       pid: ev.pid,
       tid: ev.tid,
       name,
       nr: ev.nr,
       args: ev.args,
       route,
-      int: (i) => Number(BigInt.asIntN(32, ev.args[i])),
+      int,
       ulong: (i) => BigInt.asUintN(64, ev.args[i]),
       ptr: (i) => Number(BigInt.asUintN(64, ev.args[i])),
       paths,
-      path: paths.find((p) => p.mine)?.canonical,
+      path: mine < 0 ? undefined : paths[mine].canonical,
+      effect: spec.effect,
+      get flags() {
+        flags ??= { value: callFlags(call, spec) };
+        return flags.value;
+      },
+      rewritePath: (newPath, onExit) => {
+        const arg = mine < 0 ? undefined : spec.paths?.[mine]?.arg;
+        if (arg === undefined) throw new Error(`rewritePath: this ${name} has no path of this module (routed by ${route})`);
+        return rewrite({ [arg]: newPath }, onExit);
+      },
       fds,
       mem,
       format: () => formatCall(name, ev.args, this.reader(ev.tid)),
     };
+    return call;
   }
 
   memory(tid: number): TraceeMemory {
@@ -415,4 +432,11 @@ function push(m: Map<number, number[]>, k: number, v: number): void {
 
 function prefix(tid: number): string {
   return `[pid ${tid}] `;
+}
+/** SyscallCall.flags: the open flags, or the flags argument the table names for a path call. */
+function callFlags(call: SyscallCall, spec: SyscallSpec): number | undefined {
+  if (spec.effect === 'open') return openFlags(call);
+  const p = spec.paths?.[0];
+  const arg = p?.nofollowFlag?.arg ?? p?.followFlag?.arg ?? p?.emptyPathFlag?.arg ?? (p ? spec.args.indexOf('atflags') : -1);
+  return arg === undefined || arg < 0 ? undefined : call.int(arg);
 }

@@ -4,7 +4,7 @@
  * meaning what CAP_SETUID/CAP_SETGID mean for a root process: the effective id
  * is 0. The real credentials never change; only these do.
  */
-import { SyscallError } from '../../vm/module.js';
+import { SyscallError } from '../../index.js';
 
 export interface Creds {
   ruid: number;

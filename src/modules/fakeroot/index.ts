@@ -17,19 +17,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  defineModule, errno, forward, ret, rewrite, OptionError,
+  defineModule, errno, errnoNumber, forward, isReadOnlyOpen, openFlags, ret, rewrite, specOf, OptionError,
   type Handler, type Handlers, type SyscallCall, type SyscallName,
-} from '../../vm/module.js';
+} from '../../index.js';
 import { record } from '../options.js';
-import { isReadOnlyOpen, openFlags } from '../calls.js';
-import { errnoNumber } from '../../vm/errno.js';
 import {
   KEEP, NGROUPS_MAX, execSetId, inGroup, initialCreds, setFsId, setGroups, setId, setReId, setResId, type Creds,
 } from './creds.js';
 import { Ownership, StateError } from './ownership.js';
 import { S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_IXGRP, type Shown } from './stat.js';
 import { AT_FDCWD, hostPath, monitorPath, statTarget, type PathRef } from './target.js';
-import { specOf } from '../../vm/syscalls/classes.js';
 
 export interface FakerootOptions {
   uid: number;

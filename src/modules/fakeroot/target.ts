@@ -7,8 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SyscallError } from '../../vm/module.js';
-import { errnoNumber } from '../../vm/errno.js';
+import { errnoNumber, SyscallError } from '../../index.js';
 
 export const AT_FDCWD = -100;
 

@@ -15,9 +15,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { defineModule, OptionError } from '../../vm/module.js';
-import { mountFileSystem } from '../../vm/fs/mount.js';
-import { mountPoint } from '../../vm/fs/mountpoint.js';
+import { defineModule, mountFileSystem, mountPoint, OptionError } from '../../index.js';
 import { record } from '../options.js';
 import { MemStore } from './store.js';
 import { createStore, openPersistent } from './snapshot.js';

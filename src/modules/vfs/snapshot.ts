@@ -27,7 +27,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FileType } from '../../vm/fs/types.js';
+import type { FileType } from '../../index.js';
 import { MemStore, NAME_MAX, isStorePath, type StoreOptions } from './store.js';
 
 export const SNAPSHOT_FORMAT = 'vview-vfs';

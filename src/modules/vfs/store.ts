@@ -26,8 +26,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Volume } from 'memfs';
-import { fsError, type FileSystem, type FileType, type FsAttr, type FsStatfs } from '../../vm/fs/types.js';
-import { OptionError } from '../../vm/module.js';
+import { fsError, OptionError, type FileSystem, type FileType, type FsAttr, type FsStatfs } from '../../index.js';
 
 export type SpecialType = 'fifo' | 'socket' | 'chr' | 'blk';
 

@@ -1,20 +1,29 @@
 /**
- * The runtime of a mounted file system: turns every path syscall under the
- * mount point into work on the mount's host directory, with the view's path
- * semantics, and (for a file system without host files) into write-backs to
- * the file system's operations.
+ * The runtime of a mounted file system: serves every path syscall under the
+ * mount point from the mount's host directory, with the view's path
+ * semantics, and (for a file system without host files) writes the changes
+ * back through the file system's operations.
  *
- *   process ──path call──▶ native walk stops at the mount point
+ *   process ──path call──▶ native code resolves the path in the view (cwd,
+ *                          dirfd, symlinks, "..", the mount point's parent);
+ *                          through the mount, it also has the host form
+ *                          (CallPath.host: the host path of what resolved,
+ *                          then the rest as given)
  *                              ▼
- *                    MountPaths.resolve (symlinks, "..", view semantics)
- *                              ▼
- *     rewrite: the path argument becomes the host path; the kernel does the call
+ *     a `direct` call (one that changes nothing, or for a writable bind one
+ *     name): native code puts the host form in place and resumes the call;
+ *     no JavaScript
+ *                              ▼ any other: the handler below
+ *     refused (EROFS on a read-only mount, EXDEV across the mount's edge,
+ *     EBUSY/EISDIR for the mount point itself), or rewritten: each path
+ *     argument becomes its host form and the kernel does the call
  *                              ▼ (at exit, if it succeeded and changed the tree)
  *                    Mirror: the same change through the FileSystem operations
  *
  * The host directory is the bind source itself, or a scratch copy of the file
  * system (see mirror.ts). Open files are therefore real kernel files: read,
- * write, mmap, locks, dup, fork and SCM_RIGHTS never stop.
+ * write, mmap, locks, dup, fork and SCM_RIGHTS never stop. getcwd and /proc
+ * links show the view's paths (ctx.showPath, src/vm/viewpaths.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,7 +36,7 @@ import {
 } from '../module.js';
 import { Mirror } from './mirror.js';
 import { mountPoint } from './mountpoint.js';
-import type { FileSystem } from './types.js';
+import { withWrites, type AnyFileSystem } from './types.js';
 
 export interface MountOptions {
   /** The mount point: an absolute path (need not exist on the host). */
@@ -71,7 +80,12 @@ function resolveFlags(call: SyscallCall): bigint {
   return call.mem.read(call.ptr(2) + 16, 8).readBigUInt64LE(0);
 }
 
-export async function mountFileSystem(fsys: FileSystem, opts: MountOptions, ctx: ModuleContext): Promise<ModuleInstance> {
+/**
+ * Serves `given` at `opts.mount` (see the header). A file system declared
+ * `readonly: true` needs only the read operations; every change is EROFS.
+ */
+export async function mountFileSystem(given: AnyFileSystem, opts: MountOptions, ctx: ModuleContext): Promise<ModuleInstance> {
+  const fsys = withWrites(given);
   const readonly = !!(opts.readonly || fsys.readonly);
   const hostDir = fsys.hostPath?.('/');
   let mirror: Mirror | undefined;

@@ -2,23 +2,35 @@
  * The file-system level module API: a FUSE-like set of operations on paths.
  *
  * A module that mounts a file system gives the runtime an object of this shape
- * (see `mountFileSystem` in ./mount.ts). The runtime drives it from every path
- * syscall under the mount point:
+ * (see `mountFileSystem` in ./mount.ts). The operations are not called per
+ * syscall: processes work on kernel files, and the runtime uses the
+ * operations to fill those files and to write the processes' changes back.
  *
- * - It resolves paths itself (symlinks, "..", the mount point's parent), so the
- *   paths the operations receive are mount-relative, absolute ("/" is the mount
- *   root), normalized, and every component but the last is a directory.
- * - Open files are kernel-backed: the content of a file is copied once into a
- *   private scratch tree (a mirror of the parts of the tree the view has
- *   touched), and the process's open/execve/mmap/read/write run natively on it.
- *   Changes the processes make are written back through these operations: the
- *   structure (mkdir, unlink, rename, ...) as soon as the call succeeds, the
- *   content and attributes of written files when the writer exits, on fsync,
- *   and when the view ends (also on SIGINT/SIGTERM).
+ * - Paths: native code resolves every path of the view (cwd, dirfd, symlinks,
+ *   "..", the mount point's parent); the operations receive mount-relative
+ *   paths, absolute ("/" is the mount root), normalized, every component but
+ *   the last a directory.
+ * - A file system whose root has a `hostPath` is a host directory (a bind):
+ *   the kernel works on it directly, and the operations are not used.
+ * - Any other is copied, whole, when the view starts (getattr, readdir,
+ *   readlink, read) into a private scratch directory (mode 0700 under
+ *   $TMPDIR, removed at exit; see mirror.ts), and processes open, read,
+ *   write, mmap and exec the copy natively. What they change is written back
+ *   through the write operations: new names, removals, renames, links and
+ *   attributes right after the call that made them succeeds; the content of
+ *   files opened for writing when the writing process exits or calls fsync;
+ *   and, when the view ends (also on SIGINT/SIGTERM), everything that still
+ *   differs, compared entry by entry (which catches fchmod, ftruncate,
+ *   futimens on an fd). The file system is therefore read once: content that
+ *   changes by itself later is not seen during the run.
+ * - A read-only file system (`readonly: true`) implements only the reads:
+ *   every change in the view answers EROFS, and nothing is written back.
  *
  * Errors: throw an Error whose `code` is an errno name ('ENOENT', 'EEXIST',
- * ...), as Node's fs does. Anything else is reported once and answered EIO.
- * Every operation may return a Promise.
+ * ...), as Node's fs does (fsError() makes one). An error while the tree is
+ * copied stops vview before the command starts; a write-back that fails is
+ * reported once per kind on vview's stderr (the process's call has already
+ * succeeded on the copy). Every operation may return a Promise.
  */
 export type Awaitable<T> = T | Promise<T>;
 
@@ -51,7 +63,11 @@ export interface FsStatfs {
   namelen: number;
 }
 
-export interface FileSystem {
+/**
+ * What every file system implements: the read operations. A read-only file
+ * system (`readonly: true`) implements only these.
+ */
+export interface FileSystemReads {
   /** Attributes of the object itself (lstat: a final symlink is not followed). */
   getattr(path: string): Awaitable<FsAttr>;
   /** Entry names of a directory, without "." and "..". */
@@ -59,6 +75,29 @@ export interface FileSystem {
   readlink(path: string): Awaitable<string>;
   /** Up to `length` bytes at `offset` (fewer at the end of the file). */
   read(path: string, offset: number, length: number): Awaitable<Buffer>;
+  statfs?(): Awaitable<FsStatfs>;
+  /**
+   * The object is this host file or directory: the runtime lets the kernel do
+   * every call on it directly (bind). When present for the root, the whole tree
+   * is served from the host and no scratch copy is made.
+   */
+  hostPath?(path: string): string;
+  /** Called after write-backs at a sync point (fsync, writer exit, end of the view). */
+  flush?(): Awaitable<void>;
+}
+
+/**
+ * A file system that cannot change: every change in the view answers EROFS
+ * (EEXIST for a name that exists, as the kernel does), so it needs no write
+ * operation. Declare it with `readonly: true`, e.g.
+ *   const envfs: ReadOnlyFileSystem = { readonly: true, getattr, readdir, readlink, read };
+ */
+export interface ReadOnlyFileSystem extends FileSystemReads {
+  readonly readonly: true;
+}
+
+/** A writable file system: the reads, and the operations that write changes back. */
+export interface FileSystem extends FileSystemReads {
   write(path: string, offset: number, data: Buffer): Awaitable<void>;
   truncate(path: string, size: number): Awaitable<void>;
   /** A new empty regular file; EEXIST when the name exists. */
@@ -78,17 +117,36 @@ export interface FileSystem {
   chown?(path: string, uid: number, gid: number): Awaitable<void>;
   /** Times in nanoseconds since the epoch. */
   utimens(path: string, atimeNs: bigint, mtimeNs: bigint): Awaitable<void>;
-  statfs?(): Awaitable<FsStatfs>;
-  /**
-   * The object is this host file or directory: the runtime lets the kernel do
-   * every call on it directly (bind). When present for the root, the whole tree
-   * is served from the host and no scratch copy is made.
-   */
-  hostPath?(path: string): string;
-  /** Refuse every change with EROFS. */
+  /** Refuse every change with EROFS (the operations above are then never called). */
   readonly readonly?: boolean;
-  /** Called after write-backs at a sync point (fsync, writer exit, end of the view). */
-  flush?(): Awaitable<void>;
+}
+
+/** What mountFileSystem accepts. */
+export type AnyFileSystem = FileSystem | ReadOnlyFileSystem;
+
+/**
+ * The file system as the runtime drives it. A read-only one is given write
+ * operations that answer EROFS: the view never reaches them (a read-only
+ * mount refuses every change first), and the comparison at the end of the
+ * view reports a difference through them instead of writing it.
+ */
+export function withWrites(fsys: AnyFileSystem): FileSystem {
+  if (!fsys.readonly) return fsys;
+  const refuse = (): never => {
+    throw fsError('EROFS');
+  };
+  return {
+    readonly: true,
+    getattr: (p) => fsys.getattr(p),
+    readdir: (p) => fsys.readdir(p),
+    readlink: (p) => fsys.readlink(p),
+    read: (p, offset, length) => fsys.read(p, offset, length),
+    ...(fsys.statfs && { statfs: () => fsys.statfs!() }),
+    ...(fsys.hostPath && { hostPath: (p: string) => fsys.hostPath!(p) }),
+    ...(fsys.flush && { flush: () => fsys.flush!() }),
+    write: refuse, truncate: refuse, create: refuse, mkdir: refuse, symlink: refuse,
+    unlink: refuse, rmdir: refuse, rename: refuse, chmod: refuse, utimens: refuse,
+  };
 }
 
 /** An Error with an errno code, as file-system operations throw. */
