@@ -122,18 +122,21 @@ bool Tracer::alias(std::string& p) const {
   return false;
 }
 
-void Tracer::adopt_orphan(Tracee& t) {
+// A new task's first stop came before its parent's fork/clone event: its
+// process and parent are read from /proc. Returns the parent (the thread
+// group for a thread, the parent process otherwise), or 0 when unknown.
+pid_t Tracer::adopt_orphan(Tracee& t) {
   char p[64], buf[1024];
   snprintf(p, sizeof p, "/proc/%d/status", t.tid);
   int fd = open(p, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
+  if (fd < 0) return 0;
   ssize_t n = read(fd, buf, sizeof buf - 1);
   close(fd);
-  if (n <= 0) return;
+  if (n <= 0) return 0;
   buf[n] = 0;
   const char* tg = strstr(buf, "\nTgid:");
   pid_t tgid = tg ? (pid_t)atoi(tg + 6) : 0;
-  if (tgid <= 0) return;
+  if (tgid <= 0) return 0;
   t.known = true;
   if (tgid != t.tgid) {
     auto th = threads_.find(t.tgid);
@@ -144,7 +147,10 @@ void Tracer::adopt_orphan(Tracee& t) {
     t.tgid = tgid;
     threads_[tgid].insert(t.tid);
   }
-  if (tgid == t.tid) live_add(tgid);
+  if (tgid != t.tid) return tgid;
+  live_add(tgid);
+  const char* pp = strstr(buf, "\nPPid:");
+  return pp ? (pid_t)atoi(pp + 6) : 0;
 }
 
 void Tracer::adopt_root(pid_t pid) {
@@ -713,9 +719,20 @@ int Tracer::next(bool block, Event& ev) {
         } else if (!t.known && tid != root_) {
           // A new task's first stop came before its parent's fork/clone event.
           // Waiting for that event could wait forever (the parent may be killed
-          // in between); ask /proc which process it belongs to and go on.
-          adopt_orphan(t);
+          // in between); ask /proc which process it belongs to and go on. The
+          // view hears of the new task now, before any of its calls (the
+          // parent's event, when it comes, is the same news again).
+          pid_t parent = adopt_orphan(t);
           cont(tid);
+          if (parent > 0) {
+            ev = Event();
+            ev.type = kEventSpawn;
+            ev.tid = parent;
+            ev.tgid = parent;
+            ev.child = tid;
+            ev.thread = t.tgid != tid;
+            return 0;
+          }
         } else {
           cont(tid);
         }

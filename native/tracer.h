@@ -159,7 +159,7 @@ class Tracer {
   bool native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev);
   void cont(pid_t tid, int sig = 0);
   void drop(pid_t tid);
-  void adopt_orphan(Tracee& t);
+  pid_t adopt_orphan(Tracee& t);
   int mem_fd(pid_t tgid);
   void close_mem(pid_t tgid);
 

@@ -142,7 +142,7 @@ export async function run(opts: RunOptions): Promise<number> {
     notFound: `vview: ${cmd}: command not found\n`,
     denied: `vview: ${cmd}: `,
   });
-  procs.add(pid, process.pid);
+  procs.add(pid);
   n.forwardSignals(pid);
 
   let wake: (() => void) | null = null;

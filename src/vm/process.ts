@@ -3,7 +3,6 @@
  * per-module state that follows fork (copied), exec (kept) and exit (the
  * module's exit hook sees it, then it is dropped).
  */
-import fs from 'node:fs';
 import type { PerProcess, ProcessHooks } from './module.js';
 
 export interface ProcessInfo {
@@ -31,8 +30,8 @@ export class ProcessTable {
     this.exitListeners.push(cb);
   }
 
-  /** A process of the view (the command; children come through onSpawn). The parent is not kept: nothing needs it. */
-  add(pid: number, _parent?: number): void {
+  /** A process of the view (the command; children come through onSpawn). */
+  add(pid: number): void {
     this.processes.set(pid, { pid, threads: new Set([pid]) });
     this.threadToPid.set(pid, pid);
   }
@@ -53,8 +52,9 @@ export class ProcessTable {
       this.threadToPid.set(child, ppid);
       return;
     }
-    // Already known: its first call came before this event (see announce()),
-    // and its state was made from the parent's then.
+    // Already known: native code reports a new task at its first stop when
+    // that comes before its parent's fork event (Tracer::adopt_orphan), and
+    // the parent's event, when it arrives, is the same news again.
     if (this.processes.has(child)) return;
     this.add(child);
     this.inherit(ppid, child);
@@ -89,7 +89,7 @@ export class ProcessTable {
     this.slots.push(slot);
     return {
       get: (pid: number): T => {
-        if (!this.processes.has(pid) && !this.announce(pid))
+        if (!this.processes.has(pid))
           throw new Error(`per-process state: ${pid} is not a live process of the view (it has exited, or was never in it)`);
         if (!slot.values.has(pid)) slot.values.set(pid, slot.init(pid));
         return slot.values.get(pid) as T;
@@ -106,28 +106,6 @@ export class ProcessTable {
       const parent = slot.values.get(ppid);
       slot.values.set(child, slot.hooks.fork ? slot.hooks.fork(parent, child) : structuredCloneOr(parent));
     }
-  }
-
-  /**
-   * A new process's first call can reach a module before its parent's fork
-   * event reaches the monitor (native code lets such a child run at once). It
-   * is a process of the view if this process traces it (vview's tracer is
-   * Node's main thread): it is added now, with the state it would get from
-   * the fork event, which then changes nothing.
-   */
-  private announce(pid: number): boolean {
-    let status: string;
-    try {
-      status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    } catch {
-      return false;
-    }
-    const field = (name: string) => new RegExp(`^${name}:\\s*(\\S+)`, 'm').exec(status)?.[1];
-    if (Number(field('Tgid')) !== pid || Number(field('TracerPid')) !== process.pid || /^[ZX]/.test(String(field('State')))) return false;
-    this.add(pid);
-    const ppid = Number(field('PPid'));
-    if (this.processes.has(ppid)) this.inherit(ppid, pid);
-    return true;
   }
 }
 
