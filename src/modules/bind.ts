@@ -23,10 +23,10 @@ export interface BindOptions {
 
 export default defineModule<BindOptions>({
   name: 'bind',
-  description: 'a real directory at another path of the view (read-only option)',
+  description: 'a real directory or file at another path of the view (read-only option)',
   options(raw, env): BindOptions {
     const o = record(raw, ['from', 'to', 'readonly']);
-    if (typeof o.from !== 'string' || o.from === '') throw new OptionError(['from'], 'expected the path of a directory');
+    if (typeof o.from !== 'string' || o.from === '') throw new OptionError(['from'], 'expected the path of a directory or a file');
     const from = path.resolve(env?.baseDir ?? process.cwd(), o.from);
     let st: fs.Stats;
     try {
@@ -34,8 +34,18 @@ export default defineModule<BindOptions>({
     } catch (e) {
       throw new OptionError(['from'], `${from}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (e as Error).message}`);
     }
-    if (!st.isDirectory()) throw new OptionError(['from'], `${from}: not a directory`);
+    if (!st.isDirectory() && !st.isFile()) throw new OptionError(['from'], `${from}: not a directory or a regular file`);
     const to = mountPoint(o.to, 'to');
+    // Like mount --bind: a file over a file, a directory over a directory (or
+    // over a path the host lacks).
+    let there: fs.Stats | undefined;
+    try {
+      there = fs.statSync(to);
+    } catch {
+      /* not on the host: shown in its parent's listing */
+    }
+    if (there && there.isDirectory() !== st.isDirectory())
+      throw new OptionError(['to'], `${to}: cannot show a ${st.isDirectory() ? 'directory over a file' : 'file over a directory'}`);
     if (o.readonly !== undefined && typeof o.readonly !== 'boolean') throw new OptionError(['readonly'], 'expected true or false');
     return { from: fs.realpathSync(from), to, readonly: o.readonly === true };
   },

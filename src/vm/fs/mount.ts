@@ -100,6 +100,8 @@ export async function mountFileSystem(given: AnyFileSystem, opts: MountOptions, 
     ctx.onProcessExit((pid) => m.exited(pid));
   }
   const mount = mountPoint(opts.mount, 'mount');
+  // A single file shown at the mount point (a bind of a file over a file).
+  const fileMount = fs.statSync(hostRoot).isFile();
   ctx.showPath(hostRoot, mount);
   const under = (p: string) => p === mount || p.startsWith(mount + '/');
 
@@ -130,7 +132,7 @@ export async function mountFileSystem(given: AnyFileSystem, opts: MountOptions, 
     // The mount point itself cannot be removed or renamed, nor replaced.
     if ((kind === 'remove' || kind === 'rename') && res.some((r) => r?.in && r.rel === '/')) {
       const unlink = call.name === 'unlink' || (call.name === 'unlinkat' && (call.int(2) & AT_REMOVEDIR) === 0);
-      return errno(unlink ? 'EISDIR' : 'EBUSY');
+      return errno(unlink && !fileMount ? 'EISDIR' : 'EBUSY');
     }
     // One name here and one elsewhere (outside, or in another mount): two file
     // systems in the kernel's eyes.
@@ -201,7 +203,7 @@ export async function mountFileSystem(given: AnyFileSystem, opts: MountOptions, 
     instance.syscalls!.fsync = sync;
     instance.syscalls!.fdatasync = sync;
   }
-  const glue = mountPointEntry(mount, hostRoot, ctx);
+  const glue = mountPointEntry(mount, hostRoot, fileMount, ctx);
   if (glue) instance.fds = { handlers: { getdents64: glue } };
   if (readonly) {
     for (const name of FD_CHANGES)
@@ -215,7 +217,7 @@ export async function mountFileSystem(given: AnyFileSystem, opts: MountOptions, 
  * directory in the view: getdents64 on the parent (routed by its inode) adds
  * it once the kernel's listing has ended, and again after a rewind.
  */
-function mountPointEntry(mount: string, hostRoot: string, ctx: ModuleContext): Handler | undefined {
+function mountPointEntry(mount: string, hostRoot: string, fileMount: boolean, ctx: ModuleContext): Handler | undefined {
   const parent = path.posix.dirname(mount);
   const name = path.posix.basename(mount);
   let pst: fs.BigIntStats;
@@ -257,7 +259,7 @@ function mountPointEntry(mount: string, hostRoot: string, ctx: ModuleContext): H
       d.writeBigUInt64LE(ino, 0);
       d.writeBigInt64LE(0x7fffffffffffffffn, 8); // d_off: past every real entry
       d.writeUInt16LE(reclen, 16);
-      d.writeUInt8(4, 18); // DT_DIR
+      d.writeUInt8(fileMount ? 8 : 4, 18); // DT_REG or DT_DIR
       nameBuf.copy(d, 19);
       exit.mem.write(buf, d);
       added.add(key);
