@@ -6,7 +6,7 @@ export {
   defineModule, ret, errno, forward, rewrite, RESTART, SyscallError, OptionError,
   type Action, type Awaitable, type ExitHook, type Handler, type Handlers, type ModuleContext, type ModuleDefinition,
   type ModuleInstance, type OptionsEnv, type PerProcess, type ProcessHooks, type SyscallCall, type SyscallExit,
-  type TraceeMemory, type CallPath, type CallFd, type SyscallName, type OwnershipView, type ShownOwner,
+  type TraceeMemory, type CallPath, type CallFd, type SyscallName, type OwnershipView, type ShownOwner, type ShownStat,
 } from './vm/module.js';
 export { errnoNumber, errnoName, errnoMessage, type ErrnoName } from './vm/errno.js';
 

@@ -7,12 +7,5 @@ export const S_ISUID = 0o4000;
 export const S_ISGID = 0o2000;
 export const S_IXGRP = 0o0010;
 
-/** The ownership fields of a stat result, as the view shows them. */
-export interface Shown {
-  dev: bigint;
-  ino: bigint;
-  mode: number;
-  uid: number;
-  gid: number;
-  rdev: bigint;
-}
+/** The ownership fields of a stat result, as the view shows them (the ownership view's type). */
+export type { ShownStat as Shown } from '../../index.js';
