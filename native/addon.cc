@@ -364,11 +364,20 @@ Napi::Value Abi(const Napi::CallbackInfo& info) {
     r.Set("name", Napi::String::New(env, d->name));
     r.Set("effect", n(d->effect));
     r.Set("statKind", n(d->stat_kind));
+    r.Set("accessMode", n(d->access_mode));
     Napi::Array ps = Napi::Array::New(env, d->npaths);
     for (uint32_t i = 0; i < d->npaths; i++) {
       const vview::PathSpec& p = d->paths[i];
       Napi::Object po = Napi::Object::New(env);
       po.Set("arg", n(p.arg)); po.Set("dirfd", n(p.dirfd)); po.Set("last", n(p.last)); po.Set("flags", n(p.flags));
+      auto flag = [&](const vview::FlagBit& f) {
+        Napi::Array a = Napi::Array::New(env, 2);
+        a.Set(0u, n(f.arg));
+        a.Set(1u, n((double)f.bit));
+        return a;
+      };
+      po.Set("nofollow", flag(p.nofollow)); po.Set("follow", flag(p.follow)); po.Set("emptyPath", flag(p.empty_path));
+      po.Set("nullMeansFd", Napi::Boolean::New(env, p.null_means_fd));
       ps.Set(i, po);
     }
     r.Set("paths", ps);

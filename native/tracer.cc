@@ -258,7 +258,9 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
     // The fd (or cwd) itself: a real kernel object, even when it backs a view
     // path (a bind source, a scratch mirror); the kernel answers exactly.
     out.canonical = base;
-    if (alias(out.canonical) && routes_[nr].desc->effect == kEffectQuery) return;
+    // (Not the access family: W_OK on a read-only mount is the module's EROFS.)
+    const SyscallDesc* d = routes_[nr].desc;
+    if (alias(out.canonical) && d->effect == kEffectQuery && d->access_mode < 0) return;
     out.module = match_prefix(out.canonical, nr);
     return;
   }
@@ -697,7 +699,15 @@ int Tracer::next(bool block, Event& ev) {
           if (it != tracees_.end()) {
             bool await = it->second.await_exit;
             drop(old);
-            get(tid).await_exit = await;
+            // The leader (killed by the exec) left its state under this tid:
+            // a park, a call's description and host paths that are not this
+            // thread's. A late resume() of the old park then finds nothing parked.
+            Tracee& n = get(tid);
+            n.parked = n.at_exit = n.native_exit = false;
+            n.patch_kind = 0;
+            n.desc = nullptr;
+            n.hosts.clear();
+            n.await_exit = await;
           }
         }
         Tracee& n = get(tid);

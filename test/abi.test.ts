@@ -14,6 +14,8 @@ import { SYSCALL_SPECS } from '../src/vm/syscalls/table.js';
 import { pathSyscalls, syscallsWith } from '../src/vm/syscalls/classes.js';
 import { isReadOnlyOpen, O_CREAT, O_TRUNC, O_TMPFILE, O_WRONLY } from '../src/vm/syscalls/open.js';
 
+const flag = (f: { arg: number; bit: number } | undefined): [number, number] => (f ? [f.arg, f.bit] : [-1, 0]);
+
 test('the committed native headers are what the generator writes from the TypeScript sources', (t) => {
   for (const [file, text] of Object.entries(generate())) {
     t.true(fs.existsSync(file), `${file} is missing: run npm run gen`);
@@ -40,10 +42,20 @@ test('native code reads the same syscall description as TypeScript, number by nu
     t.is(numbers[name], row.nr, name);
     t.is(row.effect, spec.effect ? EffectCode[spec.effect] : 0, `${name}: effect`);
     t.is(row.statKind, spec.stat ? StatKindCode[spec.stat] : 0, `${name}: stat kind`);
+    t.is(row.accessMode, spec.accessMode ?? -1, `${name}: access mode argument`);
     t.deepEqual(row.fds, spec.fds ?? [], `${name}: fd arguments`);
     t.deepEqual(
       row.paths,
-      (spec.paths ?? []).map((p) => ({ arg: p.arg, dirfd: p.dirfd ?? -1, last: LastMode[p.last], flags: p.flags ?? -1 })),
+      (spec.paths ?? []).map((p) => ({
+        arg: p.arg,
+        dirfd: p.dirfd ?? -1,
+        last: LastMode[p.last],
+        flags: p.flags ?? -1,
+        nofollow: flag(p.nofollowFlag),
+        follow: flag(p.followFlag),
+        emptyPath: flag(p.emptyPathFlag),
+        nullMeansFd: !!p.nullMeansFd,
+      })),
       `${name}: path arguments`,
     );
   }

@@ -212,3 +212,12 @@ test('bind: a relative target, a bad --bind spelling, overlapping mounts are ref
   // README: "stops vview before the command starts, with the file and the problem named".
   t.true(r5.stderr.includes(both), `the message names the config file: ${r5.stderr}`);
 });
+
+test('bind: read-only: the access check of an fd of the bind itself (faccessat2 with AT_EMPTY_PATH) says EROFS for W_OK, as a read-only mount does', async (t) => {
+  const src = source('bind-faccess-');
+  const bin = await compileFixture('faccess_fd');
+  const r = await vview(['run', '--bind', `${src}:/ro:ro`, '--', bin, '/ro/f'], { t, env: ENV, unprivileged: asUser, cwd: '/' });
+  t.is(r.stdout, 'R_OK ok\nW_OK EROFS\n', describe(r));
+  const w = await vview(['run', '--bind', `${src}:/rw`, '--', bin, '/rw/f'], { t, env: ENV, unprivileged: asUser, cwd: '/' });
+  t.is(w.stdout, 'R_OK ok\nW_OK ok\n', describe(w));
+});

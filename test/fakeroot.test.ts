@@ -347,3 +347,14 @@ for (const kind of ['vfs', 'bind'] as const) {
     t.is(r.stdout, 'f 12 34 regular empty file\nd 0 0 directory\ndev 0 0 character special file\n12 34\n', describe(r));
   });
 }
+
+test('--fakeroot with a mount: chown of a bad pointer is the kernel\'s EFAULT (the path native code could not read is not taken as "")', async (t) => {
+  const dir = workDir('fr-efault-');
+  const src = path.join(dir, 'src');
+  fs.mkdirSync(src, { mode: 0o777 });
+  const py = 'import ctypes, os; l = ctypes.CDLL(None, use_errno=True); r = l.chown(ctypes.c_void_p(8), 0, 0); print(r, os.strerror(ctypes.get_errno()))';
+  for (const flags of [['--fakeroot'], ['--fakeroot', '--bind', `${src}:/frmnt`]]) {
+    const r = await vview(['run', ...flags, '--', 'python3', '-c', py], { t, cwd: dir, unprivileged: asUser });
+    t.is(r.stdout, '-1 Bad address\n', `${flags.join(' ')}: ${describe(r)}`);
+  }
+});

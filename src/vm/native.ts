@@ -112,7 +112,10 @@ export interface Native {
     ResumeKind: Record<string, number>;
     RouteBits: Record<string, number>;
     openChanges: number;
-    syscalls: { nr: number; name: string; effect: number; statKind: number; paths: { arg: number; dirfd: number; last: number; flags: number }[]; fds: number[] }[];
+    syscalls: {
+      nr: number; name: string; effect: number; statKind: number; accessMode: number; fds: number[];
+      paths: { arg: number; dirfd: number; last: number; flags: number; nofollow: [number, number]; follow: [number, number]; emptyPath: [number, number]; nullMeansFd: boolean }[];
+    }[];
   };
 }
 

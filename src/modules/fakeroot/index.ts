@@ -162,7 +162,9 @@ export default defineModule<FakerootOptions>({
       // call a path candidate), else read here. The file itself is then found
       // through the tracee's own /proc links, the kernel's walk (see target.ts).
       const i = pathArg === null ? -1 : (specOf(call.name).paths ?? []).findIndex((p) => p.arg === pathArg);
-      const seen = i >= 0 ? call.paths[i] : undefined;
+      // (A path native code could not read or resolve has no canonical form:
+      // read it here, so a bad pointer gets the kernel's EFAULT.)
+      const seen = i >= 0 && call.paths[i]?.canonical !== undefined ? call.paths[i] : undefined;
       const raw = pathArg === null ? '' : seen ? seen.raw : call.mem.readString(call.ptr(pathArg));
       return {
         pid: call.pid,
