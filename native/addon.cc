@@ -208,7 +208,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
         cond.push_back({pair.Get(0u).As<Napi::Number>().Uint32Value(), pair.Get(1u).As<Napi::Number>().Uint32Value()});
       }
     }
-    req.filter = vview::build_filter(nrs, cond);
+    req.filter = vview::build_filter(nrs, cond, o.Get("foreignAllowed").ToBoolean());
   }
   std::string error;
   pid_t pid = vview::spawn_traced(req, error);
