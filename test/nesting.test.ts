@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import fs from 'node:fs';
-import { compileFixture, describe, native, vviewRun, writeConfig, ROOT } from './helpers.js';
+import { canRunUnprivileged, compileFixture, describe, native, vviewRun, vviewUnprivileged, writeConfig, ROOT } from './helpers.js';
 import path from 'node:path';
 
 const HAVE_STRACE = fs.existsSync('/usr/bin/strace');
@@ -92,6 +92,25 @@ strace('strace -f of a child that stops and is continued by its parent (WUNTRACE
   t.is(v.status, ns.status, describe(v));
   t.is(v.stdout, ns.stdout, describe(v));
   t.is(v.stdout, n.stdout);
+});
+
+strace('an inner tracer killed while its tracee is stopped: the tracee is detached and goes on, as natively', async (t) => {
+  // strace does not ask EXITKILL: natively its tracees run on when it dies.
+  const cmd = ['strace', '-f', '-o', '/dev/null', 'sh', '-c', 'kill -9 $PPID; echo survived; cat /etc/hostname'];
+  const n = await native(cmd, { t });
+  const v = await vviewRun(cmd, { t, timeout: 60_000 });
+  t.is(v.status, n.status, describe(v));
+  t.is(v.stdout, n.stdout, describe(v));
+  t.regex(v.stdout, /^survived\n/);
+});
+
+strace('strace -f in a view run as an unprivileged user', async (t) => {
+  if (!(await canRunUnprivileged())) return t.pass('no unprivileged user');
+  const cmd = ['strace', '-f', '-e', 'trace=openat', 'cat', '/etc/hostname'];
+  const n = await native(cmd, { t });
+  const v = await vviewUnprivileged(['run', '--', ...cmd], { t, timeout: 60_000 });
+  t.is(v.status, n.status, describe(v));
+  t.is(maskPids(v.stderr), maskPids(n.stderr), describe(v));
 });
 
 test('TRACEME + exec, SEIZE/INTERRUPT/LISTEN, group-stop and GET_SYSCALL_INFO: the same statuses as natively', async (t) => {
