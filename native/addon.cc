@@ -439,6 +439,10 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   o.Set("statsEmulated", Napi::Number::New(env, (double)T().stats_emulated));
   o.Set("statsPatched", Napi::Number::New(env, (double)T().stats_patched));
   o.Set("nativeRewrites", Napi::Number::New(env, (double)T().native_rewrites));
+  o.Set("emuStops", Napi::Number::New(env, (double)T().emu.stops));
+  o.Set("emuRequests", Napi::Number::New(env, (double)T().emu.requests));
+  o.Set("emuWaits", Napi::Number::New(env, (double)T().emu.waits));
+  o.Set("emuWakes", Napi::Number::New(env, (double)T().emu.wakes));
   Napi::Object by = Napi::Object::New(env);
   const auto& ss = T().seccomp_stops;
   for (size_t i = 0; i < ss.size(); i++)

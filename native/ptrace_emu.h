@@ -10,6 +10,8 @@
 //
 // The state lives in Tracer::Tracee (EmuTracee) and in PtraceEmu (per inner
 // tracer process); the code is Tracer's emu_* methods in ptrace_emu.cc.
+// VVIEW_EMU_DEBUG=1 in vview's environment prints each emulated request, stop
+// and wait on stderr.
 #pragma once
 #include <cstdint>
 #include <deque>

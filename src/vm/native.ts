@@ -99,7 +99,7 @@ export interface Native {
   scratch(tid: number, len: number): number;
   rootStatus(): number;
   setPeek(on: boolean): void;
-  stats(): { stops: number; fastResumes: number; jsEvents: number; lookups: number; cacheHits: number; statsEmulated: number; statsPatched: number; nativeRewrites: number; seccompStops: Record<number, number> };
+  stats(): { stops: number; fastResumes: number; jsEvents: number; lookups: number; cacheHits: number; statsEmulated: number; statsPatched: number; nativeRewrites: number; emuStops: number; emuRequests: number; emuWaits: number; emuWakes: number; seccompStops: Record<number, number> };
   forwardSignals(pid: number): void;
   startWaker(cb: () => void): void;
   armWaker(): void;
