@@ -5,7 +5,9 @@
  */
 import test from 'ava';
 import fs from 'node:fs';
-import { canRunUnprivileged, compileFixture, describe, native, vviewRun, vviewUnprivileged, writeConfig, ROOT } from './helpers.js';
+import {
+  canRunUnprivileged, compileFixture, describe, isAlive, native, procStat, startVview, vviewRun, vviewUnprivileged, waitUntil, writeConfig, ROOT,
+} from './helpers.js';
 import path from 'node:path';
 
 const HAVE_STRACE = fs.existsSync('/usr/bin/strace');
@@ -102,6 +104,22 @@ strace('an inner tracer killed while its tracee is stopped: the tracee is detach
   t.is(v.status, n.status, describe(v));
   t.is(v.stdout, n.stdout, describe(v));
   t.regex(v.stdout, /^survived\n/);
+});
+
+strace('vview killed with SIGKILL while strace -f runs inside: strace and its tracees are gone', async (t) => {
+  const r = startVview(['run', '--', 'strace', '-f', '-o', '/dev/null', 'sh', '-c', 'sleep 1000 & a=$!; echo pids $$ $a; wait'], {
+    t, timeout: 60_000, keepLeftovers: true,
+  });
+  const out = await r.waitForStdout(/pids \d+ \d+\n/);
+  const pids = out.match(/pids (\d+) (\d+)/)!.slice(1).map(Number);
+  const strace = procStat(pids[0])?.ppid ?? 0;
+  t.is(procStat(strace)?.comm, 'strace');
+  for (const p of [strace, ...pids]) t.true(isAlive(p), `process ${p} should be running before the monitor dies`);
+  process.kill(r.pid, 'SIGKILL');
+  await r.result;
+  const all = [strace, ...pids];
+  const gone = await waitUntil(() => all.every((p) => !isAlive(p)), 3000);
+  t.true(gone, `still running after the monitor died: ${all.filter((p) => isAlive(p)).join(', ')}`);
 });
 
 strace('strace -f in a view run as an unprivileged user', async (t) => {
