@@ -153,7 +153,13 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
   if (req == PTRACE_SEIZE) {
     if (addr != 0 || (data & ~(uint64_t)kOptMask)) return -EIO;
     auto it = tracees_.find(pid);
-    if (pid <= 0 || it == tracees_.end() || !it->second.known) return -ESRCH;  // not in the view
+    if (pid <= 0 || it == tracees_.end() || !it->second.known) {
+      // Nothing in a view traces a process outside it: EPERM, as for a
+      // process one may not trace; ESRCH when there is no such process.
+      char p[64];
+      snprintf(p, sizeof p, "/proc/%d", pid);
+      return pid > 0 && access(p, F_OK) == 0 ? -EPERM : -ESRCH;
+    }
     Tracee& x = it->second;
     if (x.tgid == t.tgid || x.emu) return -EPERM;
     // A vview inside the view (PTRACE_O_TRACESECCOMP) is phase 3.
