@@ -186,6 +186,13 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
       return 0;
     case PTRACE_INTERRUPT:
       if (!e.seized) return -EIO;
+      // A task whose first stop (the monitor's, as a new task) is still to
+      // come: that one stop is the interrupt (a real INTERRUPT now might
+      // merge with it, or not: one stop or two).
+      if (!x.started) {
+        e.interrupt_pending = true;
+        return 0;
+      }
       // The real thing: the kernel traps it now, after its current stop, or
       // out of a LISTEN, exactly as it would for the inner tracer.
       ptrace(PTRACE_INTERRUPT, x.tid, nullptr, nullptr);

@@ -36,6 +36,7 @@ struct EmuTracee {
   bool reported = false;      // ... and that stop was already reported by a wait
   bool listening = false;     // the inner tracer LISTENed (a real LISTEN)
   bool first_stop = false;    // auto-attached: its first stop is still to come
+  bool interrupt_pending = false;  // INTERRUPTed before the monitor saw its first stop: that stop is the interrupt
   Kind kind = Interrupt;
   int status = 0;             // the wait status of the held stop
   uint64_t msg = 0;           // PTRACE_GETEVENTMSG

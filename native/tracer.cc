@@ -762,7 +762,14 @@ int Tracer::next(bool block, Event& ev) {
           // INTERRUPT, a SIGCONT after its LISTEN, a new child's first stop).
           EmuTracee& e = *t.emu;
           if (first && !is_stop_signal(sig) && !e.first_stop) {
-            cont(tid);  // the kernel's first stop for the monitor, not the inner tracer's
+            // The kernel's first stop for the monitor, not the inner tracer's,
+            // unless the inner tracer INTERRUPTed it before it came.
+            if (e.interrupt_pending) {
+              e.interrupt_pending = false;
+              emu_hold(t, status, EmuTracee::Interrupt);
+            } else {
+              cont(tid);
+            }
           } else if (is_stop_signal(sig)) {
             e.first_stop = false;
             emu_hold(t, e.seized ? status : (sig << 8) | 0x7f, EmuTracee::GroupStop);
