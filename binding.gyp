@@ -10,7 +10,8 @@
         "native/paths.cc",
         "native/memory.cc",
         "native/spawn.cc",
-        "native/syscalls.cc"
+        "native/syscalls.cc",
+        "native/ptrace_emu.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],

@@ -208,7 +208,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
         cond.push_back({pair.Get(0u).As<Napi::Number>().Uint32Value(), pair.Get(1u).As<Napi::Number>().Uint32Value()});
       }
     }
-    req.filter = vview::build_filter(nrs, cond);
+    req.filter = vview::build_filter(nrs, cond, o.Get("foreignAllowed").ToBoolean());
   }
   std::string error;
   pid_t pid = vview::spawn_traced(req, error);
@@ -351,6 +351,7 @@ Napi::Value Abi(const Napi::CallbackInfo& info) {
   Napi::Object rb = Napi::Object::New(env);
   rb.Set("Name", n(vview::kRouteName)); rb.Set("Path", n(vview::kRoutePath)); rb.Set("Fd", n(vview::kRouteFd));
   rb.Set("Cwd", n(vview::kRouteCwd)); rb.Set("Stat", n(vview::kRouteStat));
+  rb.Set("Emu", n(vview::kRouteEmu));
   o.Set("RouteBits", rb);
   o.Set("openChanges", n((double)vview::kOpenChanges));
   // The description as native code reads it, by number.
@@ -447,6 +448,10 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   o.Set("statsEmulated", Napi::Number::New(env, (double)T().stats_emulated));
   o.Set("statsPatched", Napi::Number::New(env, (double)T().stats_patched));
   o.Set("nativeRewrites", Napi::Number::New(env, (double)T().native_rewrites));
+  o.Set("emuStops", Napi::Number::New(env, (double)T().emu.stops));
+  o.Set("emuRequests", Napi::Number::New(env, (double)T().emu.requests));
+  o.Set("emuWaits", Napi::Number::New(env, (double)T().emu.waits));
+  o.Set("emuWakes", Napi::Number::New(env, (double)T().emu.wakes));
   Napi::Object by = Napi::Object::New(env);
   const auto& ss = T().seccomp_stops;
   for (size_t i = 0; i < ss.size(); i++)

@@ -14,7 +14,8 @@ namespace vview {
 // per syscall, so the kernel's seccomp action cache (Linux >= 5.11) skips
 // running the filter at all for them. (The cache is per nr: an nr whose path
 // through the program reads an argument is simply not cached.)
-std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced_in, const std::vector<ArgRoute>& traced_if_arg) {
+std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced_in, const std::vector<ArgRoute>& traced_if_arg,
+                                      bool allow_foreign) {
   std::vector<uint32_t> traced = traced_in;
   std::sort(traced.begin(), traced.end());
   traced.erase(std::unique(traced.begin(), traced.end()), traced.end());
@@ -24,7 +25,7 @@ std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced_in, co
   // i386 (int 0x80) and x32 calls have their own numbers and argument layout;
   // the routing table is x86-64's. Under a view with modules they fail cleanly
   // rather than bypass the modules.
-  const uint32_t foreign = SECCOMP_RET_ERRNO | ENOSYS;
+  const uint32_t foreign = allow_foreign ? SECCOMP_RET_ALLOW : SECCOMP_RET_ERRNO | ENOSYS;
   std::vector<sock_filter> p;
   p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
   p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch::kAuditArch, 1, 0));

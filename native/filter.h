@@ -16,7 +16,9 @@ struct ArgRoute {
 };
 // traced: syscall numbers that must stop (SECCOMP_RET_TRACE); traced_if_arg:
 // those that stop only with that argument non-zero. i386/x32 calls are refused
-// with ENOSYS: a view with modules is not bypassed by another ABI.
-std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced, const std::vector<ArgRoute>& traced_if_arg);
+// with ENOSYS: a view with modules is not bypassed by another ABI; with
+// allow_foreign (only the ptrace emulation routes, no module) they are allowed.
+std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced, const std::vector<ArgRoute>& traced_if_arg,
+                                      bool allow_foreign = false);
 
 }  // namespace vview

@@ -49,10 +49,17 @@ static void put(const char* s, size_t n) {
   prctl(PR_SET_PDEATHSIG, 0);  // from now on PTRACE_O_EXITKILL covers it
 
   if (!req.filter.empty()) {
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(126);
     struct sock_fprog prog = {(unsigned short)req.filter.size(),
                               const_cast<sock_filter*>(req.filter.data())};
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+    // With CAP_SYS_ADMIN (vview run as root) the filter needs no NO_NEW_PRIVS,
+    // so a setuid binary keeps working as it does under a root tracer. Every
+    // view has a filter now (the ptrace emulation), the empty one included.
+    long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+    if (r != 0 && errno == EACCES) {
+      if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(126);
+      r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+    }
+    if (r != 0) {
       static const char m[] = "vview: cannot install the seccomp filter\n";
       put(m, sizeof m - 1);
       _exit(126);
@@ -110,7 +117,8 @@ pid_t spawn_traced(const SpawnRequest& req, std::string& error) {
     error = std::string("cannot trace the command: ptrace(PTRACE_SEIZE): ") + strerror(e);
     if (e == EPERM)
       error += " (is vview already running under a tracer such as strace, gdb or another vview? "
-               "Nesting is not supported yet; or ptrace is restricted: see "
+               "strace and other ptrace users run inside a view, but a vview inside a vview "
+               "(PTRACE_O_TRACESECCOMP) is not supported yet; or ptrace is restricted: see "
                "/proc/sys/kernel/yama/ptrace_scope)";
     return -e;
   }

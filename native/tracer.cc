@@ -147,10 +147,11 @@ pid_t Tracer::adopt_orphan(Tracee& t) {
     t.tgid = tgid;
     threads_[tgid].insert(t.tid);
   }
+  const char* pp = strstr(buf, "\nPPid:");
+  t.ppid = pp ? (pid_t)atoi(pp + 6) : 0;
   if (tgid != t.tid) return tgid;
   live_add(tgid);
-  const char* pp = strstr(buf, "\nPPid:");
-  return pp ? (pid_t)atoi(pp + 6) : 0;
+  return t.ppid;
 }
 
 void Tracer::adopt_root(pid_t pid) {
@@ -158,6 +159,8 @@ void Tracer::adopt_root(pid_t pid) {
   Tracee& t = tracees_[pid];
   t.tid = t.tgid = pid;
   t.known = true;
+  t.started = true;
+  t.ppid = getpid();
   threads_[pid].insert(pid);
   live_add(pid);
 }
@@ -176,9 +179,13 @@ void Tracer::cont(pid_t tid, int sig) {
   // stop in between for an event: execve reports PTRACE_EVENT_EXEC before its
   // exit stop. Resuming it with PTRACE_CONT there would lose that exit stop.
   auto it = tracees_.find(tid);
-  bool owes_exit = it != tracees_.end() && it->second.await_exit;
+  int req = it != tracees_.end() ? resume_req(it->second) : PTRACE_CONT;
   // ESRCH: killed meanwhile (SIGKILL needs no cooperation); its exit comes next.
-  ptrace(owes_exit ? PTRACE_SYSCALL : PTRACE_CONT, tid, nullptr, (void*)(long)sig);
+  ptrace((enum __ptrace_request)req, tid, nullptr, (void*)(long)sig);
+}
+
+int Tracer::resume_req(const Tracee& t) const {
+  return t.await_exit || t.wait.active || t.wait.blocking || (t.emu && t.emu->syscall_mode) ? PTRACE_SYSCALL : PTRACE_CONT;
 }
 
 int Tracer::mem_fd(pid_t tgid) {
@@ -374,6 +381,8 @@ bool Tracer::on_seccomp(Tracee& t, Event& ev) {
     return false;
   }
   const SyscallRoute& route = routes_[nr];
+  // The emulated ptrace comes before the modules: no module routes these calls.
+  if ((route.bits & kRouteEmu) && emu_on_seccomp(t)) return false;
   uint8_t matched = route.bits & kRouteName;
   if (route.bits & kRouteCwd) resolver.forget_cwds();
   ev.paths.clear();
@@ -629,6 +638,8 @@ int Tracer::next(bool block, Event& ev) {
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
       auto it = tracees_.find(tid);
       pid_t tgid = it != tracees_.end() ? it->second.tgid : tid;
+      bool last_thread = threads_.count(tgid) == 0 || threads_[tgid].size() <= 1;
+      emu_on_exit(tid, tgid, status, last_thread);
       drop(tid);
       if (tid == root_) {
         root_status_ = status;
@@ -647,6 +658,8 @@ int Tracer::next(bool block, Event& ev) {
     int sig = WSTOPSIG(status);
     int event = (unsigned)status >> 16;
     Tracee& t = get(tid);
+    bool first = !t.started;
+    t.started = true;
     switch (event) {
       case PTRACE_EVENT_SECCOMP:
         if (on_seccomp(t, ev)) return 0;
@@ -679,7 +692,9 @@ int Tracer::next(bool block, Event& ev) {
         }
         if (!thread && !c.known) live_add(child);
         c.known = true;
-        cont(tid);
+        c.ppid = thread ? t.ppid : t.tgid;
+        c.exit_opt = t.exit_opt;  // the kernel copies the options to an auto-attached child
+        if (!emu_on_fork(t, c, event)) cont(tid);
         ev = Event();
         ev.type = kEventSpawn;
         ev.tid = tid;
@@ -698,22 +713,52 @@ int Tracer::next(bool block, Event& ev) {
           auto it = tracees_.find(old);
           if (it != tracees_.end()) {
             bool await = it->second.await_exit;
+            std::unique_ptr<EmuTracee> e = std::move(it->second.emu);
+            pid_t ppid = it->second.ppid;
+            bool exit_opt = it->second.exit_opt;
             drop(old);
-            // The leader (killed by the exec) left its state under this tid:
-            // a park, a call's description and host paths that are not this
-            // thread's. A late resume() of the old park then finds nothing parked.
+            // The leader (killed by the exec) left its state under this tid: a
+            // park, a call's description and host paths, a wait, that are not
+            // this thread's. A late resume() of the old park finds nothing parked.
             Tracee& n = get(tid);
             n.parked = n.at_exit = n.native_exit = false;
             n.patch_kind = 0;
             n.desc = nullptr;
             n.hosts.clear();
+            n.wait = EmuWait();
+            n.wait_pass = n.hide_next_entry = n.hide_exec_exit = false;
             n.await_exit = await;
+            n.ppid = ppid;
+            n.exit_opt = exit_opt;
+            if (e) {
+              // The thread goes on as the leader: so does its inner tracer's view of it.
+              auto tr = emu.tracers.find(e->tracer_tgid);
+              if (tr != emu.tracers.end()) {
+                tr->second.tracees.erase(old);
+                tr->second.tracees.insert(tid);
+              }
+              n.emu = std::move(e);
+            }
           }
         }
         Tracee& n = get(tid);
         n.known = true;
         close_mem(n.tgid);  // a new address space
-        cont(tid);
+        if (n.emu && (n.emu->options & PTRACE_O_TRACEEXEC)) {
+          emu_hold(n, status, EmuTracee::Event, (uint64_t)old);
+        } else if (n.emu && !n.emu->seized) {
+          // Natively a traced exec without TRACEEXEC sends SIGTRAP to the tracee itself.
+          siginfo_t si;
+          memset(&si, 0, sizeof si);
+          si.si_signo = SIGTRAP;
+          si.si_code = SI_USER;
+          si.si_pid = n.tgid;
+          si.si_uid = getuid();
+          n.hide_exec_exit = true;
+          emu_hold(n, (SIGTRAP << 8) | 0x7f, EmuTracee::SigDelivery, 0, &si);
+        } else {
+          cont(tid);
+        }
         ev = Event();
         ev.type = kEventExec;
         ev.tid = tid;
@@ -722,10 +767,37 @@ int Tracer::next(bool block, Event& ev) {
         return 0;
       }
       case PTRACE_EVENT_STOP:
+        t.listening = false;
+        if (t.emu) {
+          // Its inner tracer decides: a group-stop or an interrupt (its own
+          // INTERRUPT, a SIGCONT after its LISTEN, a new child's first stop).
+          EmuTracee& e = *t.emu;
+          if (first && !is_stop_signal(sig) && !e.first_stop) {
+            // The kernel's first stop for the monitor, not the inner tracer's,
+            // unless the inner tracer INTERRUPTed it before it came.
+            if (e.interrupt_pending) {
+              e.interrupt_pending = false;
+              emu_hold(t, status, EmuTracee::Interrupt);
+            } else {
+              cont(tid);
+            }
+          } else if (is_stop_signal(sig)) {
+            e.first_stop = false;
+            emu_hold(t, e.seized ? status : (sig << 8) | 0x7f, EmuTracee::GroupStop);
+          } else if (e.first_stop) {
+            emu_first_stop(t);
+          } else if (e.seized) {
+            emu_hold(t, status, EmuTracee::Interrupt);
+          } else {
+            cont(tid);
+          }
+          continue;
+        }
         if (is_stop_signal(sig)) {
           // Group-stop (Ctrl-Z, SIGSTOP): stay stopped, but let the kernel tell the
           // real parent and wake us on SIGCONT.
           ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
+          t.listening = true;
         } else if (!t.known && tid != root_) {
           // A new task's first stop came before its parent's fork/clone event.
           // Waiting for that event could wait forever (the parent may be killed
@@ -733,7 +805,10 @@ int Tracer::next(bool block, Event& ev) {
           // view hears of the new task now, before any of its calls (the
           // parent's event, when it comes, is the same news again).
           pid_t parent = adopt_orphan(t);
-          cont(tid);
+          // A child of an emulated tracee may be the inner tracer's too: held
+          // until the parent's fork event says (emu_on_fork).
+          if (parent > 0 && emu_wants_children(parent)) t.first_held = true;
+          else cont(tid);
           if (parent > 0) {
             ev = Event();
             ev.type = kEventSpawn;
@@ -749,8 +824,28 @@ int Tracer::next(bool block, Event& ev) {
         continue;
       case 0:
         if (sig == (SIGTRAP | 0x80)) {
+          if (t.wait.active || t.wait.blocking) {
+            emu_wait_exit(t);
+            continue;
+          }
+          // A tracee whose inner tracer asked PTRACE_SYSCALL: an entry stop is
+          // the inner tracer's alone (it comes before the seccomp stop, so it
+          // shows the program's own registers); at an exit stop the monitor's
+          // own exit work comes first, then the inner tracer's exit stop.
+          bool emu_sys = t.emu && t.emu->syscall_mode;
+          if (emu_sys) {
+            bool entry = false;
+            if (!emu_syscall_stop(t, entry)) continue;
+            if (entry) continue;
+            if (t.hide_exec_exit) emu_sys = false;  // natively the SIGTRAP came after it
+          }
+          t.hide_exec_exit = false;
+          auto done = [&] {
+            if (emu_sys) emu_hold(t, t.emu->options & PTRACE_O_TRACESYSGOOD ? status : (SIGTRAP << 8) | 0x7f, EmuTracee::SysExit);
+            else cont(tid);
+          };
           if (!t.await_exit) {
-            cont(tid);
+            done();
             continue;
           }
           t.await_exit = false;
@@ -758,13 +853,13 @@ int Tracer::next(bool block, Event& ev) {
             t.native_exit = false;
             if (t.patch_kind) patch_stat(t);
             else resolver.forget_cwds();
-            cont(tid);
+            done();
             continue;
           }
           if (!get_regs(tid, t.regs)) continue;
           int64_t r = arch::ret(t.regs);
           if (r <= -512 && r >= -516) {
-            cont(tid);  // interrupted: the restarted call stops at seccomp again
+            done();  // interrupted: the restarted call stops at seccomp again
             continue;
           }
           ev = Event();
@@ -772,8 +867,26 @@ int Tracer::next(bool block, Event& ev) {
           ev.ret = r;
           return 0;
         }
+        if (t.emu) {
+          if (t.emu->pass_signal == sig) {
+            t.emu->pass_signal = 0;  // re-injected from a synthesized stop: delivered now
+            cont(tid, sig);
+          } else {
+            emu_hold(t, status, EmuTracee::SigDelivery);
+          }
+          continue;
+        }
         // Signal-delivery-stop: deliver it unchanged.
         cont(tid, sig);
+        continue;
+      case PTRACE_EVENT_EXIT:
+        if (t.emu && (t.emu->options & PTRACE_O_TRACEEXIT)) {
+          unsigned long msg = 0;
+          ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg);
+          emu_hold(t, status, EmuTracee::Event, msg);
+          continue;
+        }
+        cont(tid);
         continue;
       default:
         cont(tid);
@@ -839,7 +952,16 @@ int Tracer::resume(pid_t tid, const Action& a) {
     if (ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr) != 0) return -errno;
     return 0;
   }
-  if (ptrace(PTRACE_CONT, tid, nullptr, nullptr) != 0) return -errno;
+  if (t.at_exit && t.emu && t.emu->syscall_mode) {
+    if (a.kind == kResumeRestart) {
+      t.hide_next_entry = true;  // the module's restart, not the program's call
+    } else {
+      // The modules have fixed the result: now the inner tracer's exit stop.
+      emu_hold(t, (t.emu->options & PTRACE_O_TRACESYSGOOD ? (SIGTRAP | 0x80) : SIGTRAP) << 8 | 0x7f, EmuTracee::SysExit);
+      return 0;
+    }
+  }
+  if (ptrace((enum __ptrace_request)resume_req(t), tid, nullptr, nullptr) != 0) return -errno;
   return 0;
 }
 

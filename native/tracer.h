@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -14,6 +15,7 @@
 
 #include "arch.h"
 #include "paths.h"
+#include "ptrace_emu.h"
 #include "statview.h"
 #include "syscall_desc.h"
 
@@ -128,6 +130,7 @@ class Tracer {
   StatView stat_view;
   uint64_t stats_emulated = 0, stats_patched = 0;
   uint64_t native_rewrites = 0;  // calls below a mount done natively (path rewritten)
+  PtraceEmu emu;
 
  private:
   struct Tracee {
@@ -143,6 +146,17 @@ class Tracer {
     const SyscallDesc* desc = nullptr;  // parked at entry: the call's description
     std::vector<std::string> hosts;      // parked at entry: the host form of each path argument
     arch::Regs regs{};
+    // The emulated ptrace (ptrace_emu.h).
+    pid_t ppid = 0;            // the real parent process (0: unknown)
+    bool listening = false;    // the monitor LISTENed at its group-stop
+    bool exit_opt = false;     // PTRACE_O_TRACEEXIT is set for real (an inner tracer asked)
+    bool wait_pass = false;    // its next wait4/waitid seccomp stop is a restarted blocking wait: let it run
+    bool hide_next_entry = false;  // a call the monitor restarts: its entry is not the program's
+    bool hide_exec_exit = false;   // execve's exit stop after a synthesized exec SIGTRAP (natively after it)
+    bool started = false;      // it had a stop (the first of an auto-attached task is the monitor's)
+    bool first_held = false;   // a new task's first stop, held until its parent's event tells if it is emulated
+    EmuWait wait;
+    std::unique_ptr<EmuTracee> emu;
   };
 
   Tracee& get(pid_t tid);
@@ -158,6 +172,27 @@ class Tracer {
   const struct PrefixEntry* prefix_of(const std::string& p, long nr) const;
   bool native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev);
   void cont(pid_t tid, int sig = 0);
+  // The real resume request for t: PTRACE_SYSCALL when a syscall-exit stop is owed
+  // (the monitor's own, a wait's) or its inner tracer wants syscall stops.
+  int resume_req(const Tracee& t) const;
+
+  // ptrace_emu.cc
+  bool emu_on_seccomp(Tracee& t);  // ptrace, wait4, waitid (kRouteEmu): handled, true
+  int64_t emu_ptrace(Tracee& t, bool& resumed);
+  void emu_wait_entry(Tracee& t);
+  void emu_wait_exit(Tracee& t);
+  bool emu_wait_answer(Tracee& t, const arch::Regs& call, bool any_only, bool& any, int64_t& result);
+  void emu_hold(Tracee& t, int status, EmuTracee::Kind kind, uint64_t msg = 0, const siginfo_t* synth = nullptr);
+  void emu_report(pid_t tracer_tgid);
+  void emu_release(Tracee& t, bool syscall_mode, int sig);
+  void emu_exit_opt(Tracee& t);
+  void emu_forget(Tracee& t);              // no longer an emulated tracee
+  void emu_on_exit(pid_t tid, pid_t tgid, int status, bool last);
+  void emu_tracer_gone(pid_t tgid);
+  bool emu_syscall_stop(Tracee& t, bool& is_entry);  // a SIGTRAP|0x80 stop of a tracee in syscall mode
+  bool emu_on_fork(Tracee& parent, Tracee& child, int event);
+  bool emu_wants_children(pid_t tgid) const;
+  void emu_first_stop(Tracee& c);
   void drop(pid_t tid);
   pid_t adopt_orphan(Tracee& t);
   int mem_fd(pid_t tgid);

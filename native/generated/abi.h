@@ -28,6 +28,7 @@ enum RouteBits : uint8_t {
   kRouteFd = 4,
   kRouteCwd = 8,
   kRouteStat = 16,
+  kRouteEmu = 32,
 };
 
 enum LastMode : uint8_t {

@@ -39,6 +39,11 @@ export const RouteBits = {
   Cwd: 8,
   /** A stat-family call shown through the stat view (ModuleContext.showOwnership). */
   Stat: 16,
+  /**
+   * ptrace, wait4, waitid: the emulated ptrace of native/ptrace_emu.cc (strace
+   * inside a view). Routed always, also in an empty view.
+   */
+  Emu: 32,
 } as const;
 
 /** How the last component of a path argument is resolved (PathArg.last). */

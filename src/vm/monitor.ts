@@ -136,7 +136,10 @@ export async function run(opts: RunOptions): Promise<number> {
     candidates: candidates(cmd),
     argv: [cmd, ...rest],
     inheritFds,
-    filter: cfg.traced.length > 0 || cfg.tracedIfArg.length > 0,
+    // Always a filter: ptrace, wait4 and waitid are routed to the native ptrace
+    // emulation even in an empty view (about 30 ns more per syscall).
+    filter: true,
+    foreignAllowed: !cfg.modulesRoute,
     traced: cfg.traced,
     tracedIfArg: cfg.tracedIfArg,
     notFound: `vview: ${cmd}: command not found\n`,
@@ -256,6 +259,7 @@ function printStats(fd: number, router: Router, s: ReturnType<ReturnType<typeof 
   const lines = [`vview: ${elapsed.toFixed(3)} s; ${s.stops} tracer stops, ${s.fastResumes} resumed in native code, ${s.jsEvents} handed to JavaScript, ${s.lookups} host path lookups, ${s.cacheHits} answered from the cache`];
   if (s.nativeRewrites) lines.push(`  mounts: ${s.nativeRewrites} calls rewritten to their host path in native code`);
   if (s.statsEmulated || s.statsPatched) lines.push(`  stat view: ${s.statsEmulated} stat calls answered in native code, ${s.statsPatched} run by the kernel and shown at exit`);
+  if (s.emuRequests || s.emuStops) lines.push(`  ptrace in the view: ${s.emuRequests} requests answered, ${s.emuStops} stops reported to inner tracers, ${s.emuWaits} waits seen, ${s.emuWakes} waits woken`);
   const arch = currentArch();
   const top = Object.entries(s.seccompStops)
     .map(([nr, n]) => [arch.names.get(Number(nr)) ?? `#${nr}`, n] as const)

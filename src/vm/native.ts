@@ -90,7 +90,7 @@ export interface Native {
   /** What the stat view shows for these metadata (native StatView::apply). */
   statShow(st: { dev: bigint; ino: bigint; mode: number; uid: number; gid: number; rdev: bigint }): { mode: number; uid: number; gid: number; rdev: bigint };
   /** tracedIfArg: [nr, arg] pairs that stop only when that argument is non-zero. */
-  spawn(req: { candidates: string[]; argv: string[]; inheritFds: number[]; filter: boolean; traced: number[]; tracedIfArg?: [number, number][]; notFound: string; denied: string }): number;
+  spawn(req: { candidates: string[]; argv: string[]; inheritFds: number[]; filter: boolean; foreignAllowed?: boolean; traced: number[]; tracedIfArg?: [number, number][]; notFound: string; denied: string }): number;
   next(block: boolean): NativeEvent;
   resume(tid: number, action: NativeAction): number;
   readMemory(tid: number, addr: number | bigint, len: number): Buffer | number;
@@ -99,7 +99,7 @@ export interface Native {
   scratch(tid: number, len: number): number;
   rootStatus(): number;
   setPeek(on: boolean): void;
-  stats(): { stops: number; fastResumes: number; jsEvents: number; lookups: number; cacheHits: number; statsEmulated: number; statsPatched: number; nativeRewrites: number; seccompStops: Record<number, number> };
+  stats(): { stops: number; fastResumes: number; jsEvents: number; lookups: number; cacheHits: number; statsEmulated: number; statsPatched: number; nativeRewrites: number; emuStops: number; emuRequests: number; emuWaits: number; emuWakes: number; seccompStops: Record<number, number> };
   forwardSignals(pid: number): void;
   startWaker(cb: () => void): void;
   armWaker(): void;

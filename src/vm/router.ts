@@ -112,7 +112,7 @@ export class Router {
   }
 
   /** The routing table for native code; `traced` is what the seccomp filter stops. */
-  nativeConfig(): { routes: NativeRoute[]; prefixes: NativePrefix[]; traced: number[]; tracedIfArg: [number, number][] } {
+  nativeConfig(): { routes: NativeRoute[]; prefixes: NativePrefix[]; traced: number[]; tracedIfArg: [number, number][]; modulesRoute: boolean } {
     const routes: NativeRoute[] = [];
     const { numbers } = this.arch;
     for (const [name, spec] of Object.entries(SYSCALL_SPECS) as [SyscallName, (typeof SYSCALL_SPECS)[SyscallName]][]) {
@@ -126,6 +126,8 @@ export class Router {
       if ((this.prefixes.length || this.statView) && (name === 'chdir' || name === 'fchdir')) bits |= RouteBits.Cwd;
       // The stat view (fake ownership) answers stat-family calls in native code.
       if (this.statView && spec.stat) bits |= RouteBits.Stat;
+      // ptrace inside the view is emulated in native code (docs/ptrace-emulation.md).
+      if (name === 'ptrace' || name === 'wait4' || name === 'waitid') bits |= RouteBits.Emu;
       if (bits) routes.push([nr, bits]);
     }
     const traced: number[] = [];
@@ -135,7 +137,10 @@ export class Router {
       if (arg === undefined) traced.push(nr);
       else tracedIfArg.push([nr, arg]);
     }
-    return { routes, prefixes: this.prefixes, traced, tracedIfArg };
+    // Only the ptrace emulation routes: no module sees any call, so i386 and
+    // x32 calls need not be refused (the empty view stays transparent for them).
+    const modulesRoute = routes.some(([, bits]) => (bits & ~RouteBits.Emu) !== 0);
+    return { routes, prefixes: this.prefixes, traced, tracedIfArg, modulesRoute };
   }
 
   /** The argument every module routing nr by name agrees must be non-zero for a stop, if any. */

@@ -1,0 +1,707 @@
+// The emulated ptrace, phase 1 (docs/ptrace-emulation.md): the requests strace
+// makes, the stops it sees, and its waits. See ptrace_emu.h.
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "memory.h"
+#include "tracer.h"
+
+namespace vview {
+
+namespace {
+
+constexpr unsigned kOptMask = PTRACE_O_MASK;  // the options the kernel knows
+
+bool get_regs(pid_t tid, arch::Regs& r) {
+  struct iovec io = {&r, sizeof r};
+  return ptrace(PTRACE_GETREGSET, tid, (void*)NT_PRSTATUS, &io) == 0;
+}
+bool set_regs(pid_t tid, const arch::Regs& r) {
+  struct iovec io = {const_cast<arch::Regs*>(&r), sizeof r};
+  return ptrace(PTRACE_SETREGSET, tid, (void*)NT_PRSTATUS, &io) == 0;
+}
+
+// A line of /proc/PID/status ("Uid:", "SigCgt:"), after the key.
+bool status_field(pid_t pid, const char* key, std::string& out) {
+  char p[64], buf[4096];
+  snprintf(p, sizeof p, "/proc/%d/status", pid);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return false;
+  buf[n] = 0;
+  std::string k = std::string("\n") + key;
+  const char* at = strstr(buf, k.c_str());
+  if (!at) return false;
+  at += k.size();
+  const char* end = strchr(at, '\n');
+  out.assign(at, end ? end : at + strlen(at));
+  return true;
+}
+
+// Real, effective, saved uid.
+bool uids(pid_t pid, long u[3]) {
+  std::string s;
+  if (!status_field(pid, "Uid:", s)) return false;
+  return sscanf(s.c_str(), "%ld %ld %ld", &u[0], &u[1], &u[2]) == 3;
+}
+
+pid_t pgid_of(pid_t pid) {
+  char p[64], buf[512];
+  snprintf(p, sizeof p, "/proc/%d/stat", pid);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  const char* rp = strrchr(buf, ')');
+  char state;
+  int ppid = 0, pgrp = -1;
+  if (!rp || sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) != 3) return -1;
+  return pgrp;
+}
+
+// The inner tracer catches or blocks SIGCHLD: it hears of each report by one.
+// (Otherwise a SIGCHLD would only cost it a signal-delivery-stop.)
+bool wants_sigchld(pid_t tgid) {
+  const uint64_t bit = 1ull << (SIGCHLD - 1);
+  for (const char* key : {"SigCgt:", "SigBlk:"}) {
+    std::string s;
+    if (status_field(tgid, key, s) && (strtoull(s.c_str(), nullptr, 16) & bit)) return true;
+  }
+  return false;
+}
+
+bool debug() {
+  static int on = -1;
+  if (on < 0) on = getenv("VVIEW_EMU_DEBUG") != nullptr;
+  return on;
+}
+#define DBG(...) do { if (debug()) fprintf(stderr, "emu: " __VA_ARGS__); } while (0)
+
+}  // namespace
+
+bool Tracer::emu_on_seccomp(Tracee& t) {
+  long nr = arch::nr(t.regs);
+  if (nr == SYS_ptrace) {
+    emu.requests++;
+    bool resumed = false;
+    int64_t r = emu_ptrace(t, resumed);
+    DBG("%d ptrace(%#lx, %d, %#lx, %#lx) = %ld\n", t.tid, (long)arch::arg(t.regs, 0), (int)arch::arg(t.regs, 1),
+        (long)arch::arg(t.regs, 2), (long)arch::arg(t.regs, 3), (long)r);
+    arch::skip_syscall(t.regs, r);
+    set_regs(t.tid, t.regs);
+    cont(t.tid);
+    return true;
+  }
+  if (nr == SYS_wait4 || nr == SYS_waitid) {
+    emu_wait_entry(t);
+    return true;
+  }
+  return false;
+}
+
+// ---- requests -------------------------------------------------------------------
+
+int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
+  const arch::Regs& c = t.regs;
+  long req = (long)arch::arg(c, 0);
+  pid_t pid = (pid_t)arch::arg(c, 1);
+  uint64_t addr = arch::arg(c, 2), data = arch::arg(c, 3);
+
+  if (req == PTRACE_TRACEME) {
+    if (t.emu) return -EPERM;
+    // The tracer is the real parent, which must be in the view.
+    pid_t parent = t.ppid;
+    auto pit = tracees_.find(parent);
+    if (parent <= 0 || pit == tracees_.end() || !pit->second.known || parent == t.tgid) return -EPERM;
+    t.emu = std::make_unique<EmuTracee>();
+    t.emu->tracer_tgid = parent;
+    emu.tracers[parent].tracees.insert(t.tid);
+    // The parent may already be in a wait the kernel runs (it had no tracee
+    // then): interrupted, the wait restarts and is answered here from now on.
+    auto th = threads_.find(parent);
+    if (th != threads_.end())
+      for (pid_t tid : th->second) {
+        char p[64], buf[32];
+        snprintf(p, sizeof p, "/proc/%d/syscall", tid);
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0) continue;
+        buf[n] = 0;
+        if (!strncmp(buf, "61 ", 3) || !strncmp(buf, "247 ", 4) || !strncmp(buf, "running", 7))
+          ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+      }
+    return 0;
+  }
+  if (req == PTRACE_SEIZE) {
+    if (addr != 0 || (data & ~(uint64_t)kOptMask)) return -EIO;
+    auto it = tracees_.find(pid);
+    if (pid <= 0 || it == tracees_.end() || !it->second.known) {
+      // Nothing in a view traces a process outside it: EPERM, as for a
+      // process one may not trace; ESRCH when there is no such process.
+      char p[64];
+      snprintf(p, sizeof p, "/proc/%d", pid);
+      return pid > 0 && access(p, F_OK) == 0 ? -EPERM : -ESRCH;
+    }
+    Tracee& x = it->second;
+    if (x.tgid == t.tgid || x.emu) return -EPERM;
+    // A vview inside the view (PTRACE_O_TRACESECCOMP) is phase 3.
+    if (data & PTRACE_O_TRACESECCOMP) return -EPERM;
+    long a[3], b[3];
+    if (!uids(t.tid, a) || !uids(pid, b)) return -ESRCH;
+    if (a[1] != 0 && !(a[0] == b[0] && a[0] == b[1] && a[0] == b[2])) return -EPERM;
+    x.emu = std::make_unique<EmuTracee>();
+    x.emu->tracer_tgid = t.tgid;
+    x.emu->seized = true;
+    x.emu->options = (uint32_t)data;
+    emu.tracers[t.tgid].tracees.insert(pid);
+    // Natively a task in a group-stop traps at once for its new tracer.
+    if (x.listening) ptrace(PTRACE_INTERRUPT, pid, nullptr, nullptr);
+    return 0;
+  }
+  auto it = tracees_.find(pid);
+  if (pid <= 0 || it == tracees_.end() || !it->second.emu || it->second.emu->tracer_tgid != t.tgid) return -ESRCH;
+  Tracee& x = it->second;
+  EmuTracee& e = *x.emu;
+  switch (req) {
+    case PTRACE_KILL:
+      syscall(SYS_tgkill, x.tgid, x.tid, SIGKILL);
+      return 0;
+    case PTRACE_INTERRUPT:
+      if (!e.seized) return -EIO;
+      // A task whose first stop (the monitor's, as a new task) is still to
+      // come: that one stop is the interrupt (a real INTERRUPT now might
+      // merge with it, or not: one stop or two).
+      if (!x.started) {
+        e.interrupt_pending = true;
+        return 0;
+      }
+      // The real thing: the kernel traps it now, after its current stop, or
+      // out of a LISTEN, exactly as it would for the inner tracer.
+      ptrace(PTRACE_INTERRUPT, x.tid, nullptr, nullptr);
+      return 0;
+    default:
+      break;
+  }
+  if (!e.held || e.listening) return -ESRCH;  // not stopped for its tracer
+  switch (req) {
+    case PTRACE_CONT:
+    case PTRACE_SYSCALL:
+      if (data > 64) return -EIO;
+      emu_release(x, req == PTRACE_SYSCALL, (int)data);
+      resumed = true;
+      return 0;
+    case PTRACE_LISTEN:
+      if (!e.seized || (e.kind != EmuTracee::GroupStop && e.kind != EmuTracee::Interrupt)) return -EIO;
+      e.held = e.reported = false;
+      e.listening = true;
+      if (ptrace(PTRACE_LISTEN, x.tid, nullptr, nullptr) != 0) return -errno;
+      return 0;
+    case PTRACE_DETACH: {
+      if (data > 64) return -EIO;
+      EmuTracee::Kind kind = e.kind;
+      bool synth = e.synth;
+      emu_forget(x);
+      if (kind == EmuTracee::GroupStop) {
+        ptrace(PTRACE_LISTEN, x.tid, nullptr, nullptr);  // it stays stopped, as natively
+        x.listening = true;
+      } else {
+        if (synth && data) syscall(SYS_tgkill, x.tgid, x.tid, (int)data), data = 0;
+        ptrace((enum __ptrace_request)resume_req(x), x.tid, nullptr, (void*)data);
+      }
+      return 0;
+    }
+    case PTRACE_SETOPTIONS:
+      if (data & ~(uint64_t)kOptMask) return -EINVAL;
+      if (data & PTRACE_O_TRACESECCOMP) return -EINVAL;  // phase 3
+      e.options = (uint32_t)data;
+      emu_exit_opt(x);
+      return 0;
+    case PTRACE_GETEVENTMSG: {
+      unsigned long m = e.msg;
+      return write_mem(t.tid, data, &m, sizeof m);
+    }
+    case PTRACE_GETSIGINFO: {
+      siginfo_t si;
+      if (e.synth) si = e.si;
+      else if (ptrace(PTRACE_GETSIGINFO, x.tid, nullptr, &si) != 0) return -errno;
+      return write_mem(t.tid, data, &si, sizeof si);
+    }
+    case PTRACE_GET_SYSCALL_INFO: {
+      unsigned char buf[256];
+      memset(buf, 0, sizeof buf);
+      long n = ptrace(PTRACE_GET_SYSCALL_INFO, x.tid, (void*)sizeof buf, buf);
+      if (n < 0) return -errno;
+      bool sys = e.kind == EmuTracee::SysEntry || e.kind == EmuTracee::SysExit;
+      if (!sys || !(e.options & PTRACE_O_TRACESYSGOOD) || e.synth) {
+        // Not a syscall stop for the inner tracer (or no SYSGOOD): op NONE.
+        buf[0] = 0;
+        n = offsetof(struct __ptrace_syscall_info, entry);
+        memset(buf + n, 0, sizeof buf - n);
+      }
+      size_t len = addr < (uint64_t)n ? (size_t)addr : (size_t)n;
+      if (len && write_mem(t.tid, data, buf, len) != 0) return -EFAULT;
+      return n;
+    }
+    case PTRACE_GETREGS:
+    case PTRACE_GETREGSET: {
+      uint64_t type = req == PTRACE_GETREGS ? NT_PRSTATUS : addr;
+      struct iovec iov = {nullptr, sizeof(arch::Regs)};
+      if (req == PTRACE_GETREGSET && read_mem(t.tid, data, &iov, sizeof iov) != 0) return -EFAULT;
+      size_t len = iov.iov_len < 65536 ? iov.iov_len : 65536;
+      std::vector<unsigned char> buf(len ? len : 1);
+      struct iovec mine = {buf.data(), len};
+      if (ptrace(PTRACE_GETREGSET, x.tid, (void*)type, &mine) != 0) return -errno;
+      if (type == NT_PRSTATUS && e.kind == EmuTracee::SysExit && e.have_entry && mine.iov_len >= sizeof(arch::Regs)) {
+        // The program's own call: a module may have skipped it (orig_rax -1) or
+        // given the kernel other arguments (a scratch path).
+        arch::Regs r;
+        memcpy(&r, buf.data(), sizeof r);
+        r.orig_rax = e.entry.orig_rax;
+        for (int i = 0; i < 6; i++) arch::set_arg(r, i, arch::arg(e.entry, i));
+        memcpy(buf.data(), &r, sizeof r);
+      }
+      uint64_t to = req == PTRACE_GETREGS ? data : (uint64_t)iov.iov_base;
+      if (mine.iov_len && write_mem(t.tid, to, buf.data(), mine.iov_len) != 0) return -EFAULT;
+      if (req == PTRACE_GETREGSET) {
+        iov.iov_len = mine.iov_len;
+        if (write_mem(t.tid, data, &iov, sizeof iov) != 0) return -EFAULT;
+      }
+      return 0;
+    }
+    case PTRACE_PEEKTEXT:
+    case PTRACE_PEEKDATA:
+    case PTRACE_PEEKUSER: {
+      errno = 0;
+      long w = ptrace((enum __ptrace_request)req, x.tid, (void*)addr, nullptr);
+      if (errno) return -errno;
+      return write_mem(t.tid, data, &w, sizeof w);
+    }
+    default:
+      return -EIO;  // not emulated yet (phase 2: gdb's requests)
+  }
+}
+
+void Tracer::emu_release(Tracee& x, bool syscall_mode, int sig) {
+  EmuTracee& e = *x.emu;
+  e.held = e.reported = false;
+  e.syscall_mode = syscall_mode;
+  if (e.synth && sig) {
+    // The kernel never made this stop: the signal is sent for real, and its
+    // own delivery stop passes.
+    syscall(SYS_tgkill, x.tgid, x.tid, sig);
+    e.pass_signal = sig;
+    sig = 0;
+  }
+  e.synth = false;
+  // A real stop: the kernel does with the signal what it does natively.
+  ptrace((enum __ptrace_request)resume_req(x), x.tid, nullptr, (void*)(long)sig);
+}
+
+void Tracer::emu_exit_opt(Tracee& t) {
+  if (!t.emu || !(t.emu->options & PTRACE_O_TRACEEXIT) || t.exit_opt) return;
+  if (ptrace(PTRACE_SETOPTIONS, t.tid, nullptr, (void*)(ptrace_options() | PTRACE_O_TRACEEXIT)) == 0) t.exit_opt = true;
+}
+
+void Tracer::emu_forget(Tracee& t) {
+  if (!t.emu) return;
+  auto ts = emu.tracers.find(t.emu->tracer_tgid);
+  if (ts != emu.tracers.end()) ts->second.tracees.erase(t.tid);
+  t.emu.reset();
+}
+
+// ---- stops ----------------------------------------------------------------------
+
+void Tracer::emu_hold(Tracee& t, int status, EmuTracee::Kind kind, uint64_t msg, const siginfo_t* synth) {
+  EmuTracee& e = *t.emu;
+  e.held = true;
+  e.reported = false;
+  e.listening = false;
+  e.kind = kind;
+  e.status = status;
+  e.msg = msg;
+  e.synth = synth != nullptr;
+  if (synth) e.si = *synth;
+  e.seq = ++emu.seq;
+  emu.stops++;
+  DBG("%d stop %#x kind %d for %d\n", t.tid, status, (int)kind, e.tracer_tgid);
+  emu_exit_opt(t);
+  emu_report(e.tracer_tgid);
+}
+
+bool Tracer::emu_syscall_stop(Tracee& t, bool& is_entry) {
+  struct __ptrace_syscall_info info;
+  if (ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, (void*)sizeof info, &info) < 0) return false;
+  is_entry = info.op == 1;
+  if (!is_entry) return true;
+  if (t.hide_next_entry) {
+    t.hide_next_entry = false;
+    cont(t.tid);
+    return true;
+  }
+  EmuTracee& e = *t.emu;
+  e.have_entry = get_regs(t.tid, e.entry);
+  int status = (e.options & PTRACE_O_TRACESYSGOOD ? (SIGTRAP | 0x80) : SIGTRAP) << 8 | 0x7f;
+  emu_hold(t, status, EmuTracee::SysEntry);
+  return true;
+}
+
+bool Tracer::emu_wants_children(pid_t tgid) const {
+  auto th = threads_.find(tgid);
+  if (th == threads_.end()) return false;
+  for (pid_t tid : th->second) {
+    auto it = tracees_.find(tid);
+    if (it != tracees_.end() && it->second.emu &&
+        (it->second.emu->options & (PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE)))
+      return true;
+  }
+  return false;
+}
+
+bool Tracer::emu_on_fork(Tracee& t, Tracee& c, int event) {
+  uint32_t want = event == PTRACE_EVENT_FORK ? PTRACE_O_TRACEFORK
+                  : event == PTRACE_EVENT_VFORK ? PTRACE_O_TRACEVFORK : PTRACE_O_TRACECLONE;
+  if (!t.emu || !(t.emu->options & want) || c.emu) {
+    if (c.first_held) {
+      c.first_held = false;
+      cont(c.tid);
+    }
+    return false;
+  }
+  // The new task is auto-attached to the same inner tracer.
+  c.emu = std::make_unique<EmuTracee>();
+  c.emu->tracer_tgid = t.emu->tracer_tgid;
+  c.emu->seized = t.emu->seized;
+  c.emu->options = t.emu->options;
+  c.emu->first_stop = true;
+  emu.tracers[c.emu->tracer_tgid].tracees.insert(c.tid);
+  emu_hold(t, event << 16 | SIGTRAP << 8 | 0x7f, EmuTracee::Event, (uint64_t)c.tid);
+  if (c.first_held) {
+    c.first_held = false;
+    emu_first_stop(c);
+  }
+  return true;
+}
+
+void Tracer::emu_first_stop(Tracee& c) {
+  EmuTracee& e = *c.emu;
+  e.first_stop = false;
+  if (e.seized) {
+    emu_hold(c, PTRACE_EVENT_STOP << 16 | SIGTRAP << 8 | 0x7f, EmuTracee::Interrupt);
+  } else {
+    // Natively a SIGSTOP, sent by the kernel to the new task.
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = SIGSTOP;
+    si.si_code = SI_USER;
+    emu_hold(c, SIGSTOP << 8 | 0x7f, EmuTracee::SigDelivery, 0, &si);
+  }
+}
+
+void Tracer::emu_on_exit(pid_t tid, pid_t tgid, int status, bool last) {
+  auto it = tracees_.find(tid);
+  if (it != tracees_.end() && it->second.emu) {
+    pid_t tr = it->second.emu->tracer_tgid;
+    // A process whose tracer is its real parent: the parent's own wait
+    // reports it once, as natively. Otherwise its tracer gets a report.
+    bool parent_reaps = tid == tgid && it->second.ppid == tr;
+    emu_forget(it->second);
+    auto ts = emu.tracers.find(tr);
+    if (!parent_reaps && ts != emu.tracers.end()) {
+      ts->second.zombies.push_back({tid, status, ++emu.seq});
+      emu_report(tr);
+    }
+  }
+  auto own = emu.tracers.find(tgid);
+  if (own != emu.tracers.end()) {
+    auto& w = own->second.waiters;
+    for (size_t i = 0; i < w.size();)
+      if (w[i].tid == tid) w.erase(w.begin() + i);
+      else i++;
+  }
+  if (last) {
+    emu_tracer_gone(tgid);
+    // Tasks held for this process's fork event that will never come.
+    for (auto& [id, x] : tracees_)
+      if (x.first_held && x.ppid == tgid) {
+        x.first_held = false;
+        cont(id);
+      }
+  }
+}
+
+// The inner tracer has exited: its tracees are detached (killed with EXITKILL).
+void Tracer::emu_tracer_gone(pid_t tgid) {
+  auto ts = emu.tracers.find(tgid);
+  if (ts == emu.tracers.end()) return;
+  std::set<pid_t> tracees = std::move(ts->second.tracees);
+  emu.tracers.erase(ts);
+  for (pid_t tid : tracees) {
+    auto it = tracees_.find(tid);
+    if (it == tracees_.end() || !it->second.emu) continue;
+    Tracee& x = it->second;
+    EmuTracee e = *x.emu;
+    x.emu.reset();
+    if (e.options & PTRACE_O_EXITKILL) {
+      syscall(SYS_tgkill, x.tgid, x.tid, SIGKILL);
+    } else if (e.held) {
+      if (e.kind == EmuTracee::GroupStop) {
+        ptrace(PTRACE_LISTEN, x.tid, nullptr, nullptr);
+        x.listening = true;
+      } else {
+        cont(x.tid);
+      }
+    }
+  }
+}
+
+// A new report for the inner tracer tgid: SIGCHLD, and its waiting threads wake.
+void Tracer::emu_report(pid_t tgid) {
+  auto ts = emu.tracers.find(tgid);
+  if (ts == emu.tracers.end()) return;
+  if (wants_sigchld(tgid)) kill(tgid, SIGCHLD);
+  std::vector<EmuTracerState::Waiter> waiters = std::move(ts->second.waiters);
+  ts->second.waiters.clear();
+  for (const auto& w : waiters) {
+    auto it = tracees_.find(w.tid);
+    if (it == tracees_.end()) continue;
+    Tracee& x = it->second;
+    DBG("wake %d in_stop=%d pass=%d blocking=%d\n", w.tid, w.in_stop, x.wait_pass, x.wait.blocking);
+    emu.wakes++;
+    if (w.in_stop) {
+      // Held at its wait's exit stop: the call runs again and is answered at its seccomp stop.
+      arch::Regs r = x.wait.regs;
+      r.rip -= arch::kSyscallInsnLen;
+      r.rax = r.orig_rax;
+      set_regs(x.tid, r);
+      cont(x.tid);
+    } else if (x.wait_pass) {
+      x.wait_pass = false;  // its seccomp stop is still to come: it will be answered there
+      x.wait.blocking = false;
+    } else if (x.wait.blocking) {
+      // In the real blocking wait: a real interrupt ends it with -ERESTARTSYS,
+      // and the kernel's restart brings the call back to its seccomp stop.
+      ptrace(PTRACE_INTERRUPT, x.tid, nullptr, nullptr);
+    }
+  }
+}
+
+// ---- waits ----------------------------------------------------------------------
+
+// Answers a wait4/waitid call (its registers) from the emulated reports: true
+// with result when one was written. any: some tracee or zombie matches.
+bool Tracer::emu_wait_answer(Tracee& t, const arch::Regs& c, bool /*any_only*/, bool& any, int64_t& result) {
+  any = false;
+  auto ts = emu.tracers.find(t.tgid);
+  if (ts == emu.tracers.end()) return false;
+  EmuTracerState& st = ts->second;
+  bool w4 = arch::nr(c) == SYS_wait4;
+  int options = (int)arch::arg(c, w4 ? 2 : 3);
+  int pid = (int)arch::arg(c, 0), idtype = (int)arch::arg(c, 0), id = (int)arch::arg(c, 1);
+  pid_t my_pgid = -2;
+  auto mine = [&] { return my_pgid == -2 ? (my_pgid = pgid_of(t.tid)) : my_pgid; };
+  auto match = [&](pid_t tid) {
+    if (w4) {
+      if (pid == -1) return true;
+      if (pid > 0) return tid == pid;
+      return pgid_of(tid) == (pid == 0 ? mine() : -pid);
+    }
+    switch (idtype) {
+      case P_ALL: return true;
+      case P_PID: return tid == id;
+      case P_PGID: return pgid_of(tid) == (id ? id : mine());
+      default: return false;
+    }
+  };
+  bool exited_ok = w4 || (options & WEXITED);
+  uint64_t best = UINT64_MAX;
+  Tracee* stop = nullptr;
+  size_t zi = SIZE_MAX;
+  for (pid_t tid : st.tracees) {
+    if (!match(tid)) continue;
+    any = true;
+    auto it = tracees_.find(tid);
+    if (it == tracees_.end() || !it->second.emu) continue;
+    EmuTracee& e = *it->second.emu;
+    if (e.held && !e.reported && e.seq < best) best = e.seq, stop = &it->second;
+  }
+  for (size_t i = 0; i < st.zombies.size(); i++) {
+    if (!match(st.zombies[i].tid)) continue;
+    any = true;
+    if (exited_ok && st.zombies[i].seq < best) best = st.zombies[i].seq, zi = i, stop = nullptr;
+  }
+  if (best == UINT64_MAX) return false;
+  pid_t who = stop ? stop->tid : st.zombies[zi].tid;
+  int status = stop ? stop->emu->status : st.zombies[zi].status;
+  if (w4) {
+    uint64_t sp = arch::arg(c, 1), ru = arch::arg(c, 3);
+    if (sp && write_mem(t.tid, sp, &status, sizeof status) != 0) return result = -EFAULT, true;
+    if (ru) {
+      struct rusage z;
+      memset(&z, 0, sizeof z);
+      if (write_mem(t.tid, ru, &z, sizeof z) != 0) return result = -EFAULT, true;
+    }
+    result = who;
+  } else {
+    uint64_t ip = arch::arg(c, 2);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = SIGCHLD;
+    si.si_pid = who;
+    long u[3];
+    si.si_uid = uids(who, u) ? (uid_t)u[0] : getuid();
+    if (stop) {
+      si.si_code = CLD_TRAPPED;
+      si.si_status = status >> 8;
+    } else if (WIFEXITED(status)) {
+      si.si_code = CLD_EXITED;
+      si.si_status = WEXITSTATUS(status);
+    } else {
+      si.si_code = WCOREDUMP(status) ? CLD_DUMPED : CLD_KILLED;
+      si.si_status = WTERMSIG(status);
+    }
+    if (ip && write_mem(t.tid, ip, &si, sizeof si) != 0) return result = -EFAULT, true;
+    result = 0;
+  }
+  if (!w4 && (options & WNOWAIT)) return true;
+  if (stop) stop->emu->reported = true;
+  else st.zombies.erase(st.zombies.begin() + zi);
+  return true;
+}
+
+void Tracer::emu_wait_entry(Tracee& t) {
+  emu.waits++;
+  DBG("%d wait entry nr %ld pass=%d\n", t.tid, arch::nr(t.regs), t.wait_pass);
+  if (t.wait_pass) {
+    // The restarted blocking wait (emu_wait_exit): the real call, to its exit stop.
+    t.wait_pass = false;
+    cont(t.tid);
+    return;
+  }
+  auto ts = emu.tracers.find(t.tgid);
+  if (ts == emu.tracers.end() || (ts->second.tracees.empty() && ts->second.zombies.empty())) {
+    t.wait.blocking = false;
+    cont(t.tid);  // not an inner tracer: the kernel's wait, untouched
+    return;
+  }
+  bool any = false;
+  int64_t res = 0;
+  if (emu_wait_answer(t, t.regs, false, any, res)) {
+    DBG("%d wait answered at entry: %ld\n", t.tid, (long)res);
+    arch::skip_syscall(t.regs, res);
+    set_regs(t.tid, t.regs);
+    cont(t.tid);
+    return;
+  }
+  if (!any) {
+    cont(t.tid);
+    return;
+  }
+  DBG("%d wait: WNOHANG first\n", t.tid);
+  // Real children first: the real call with WNOHANG, looked at at its exit stop.
+  t.wait.active = true;
+  t.wait.blocking = false;
+  t.wait.regs = t.regs;
+  int oi = arch::nr(t.regs) == SYS_wait4 ? 2 : 3;
+  arch::Regs r = t.regs;
+  arch::set_arg(r, oi, arch::arg(r, oi) | WNOHANG);
+  set_regs(t.tid, r);
+  cont(t.tid);
+}
+
+void Tracer::emu_wait_exit(Tracee& t) {
+  {
+    struct __ptrace_syscall_info info;
+    if (ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, (void*)sizeof info, &info) < 0) return;
+    DBG("%d wait exit? op %d nr %ld rip %llx\n", t.tid, info.op, (long)info.entry.nr, (unsigned long long)info.instruction_pointer);
+    if (info.op != 2) {
+      ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+      return;
+    }
+  }
+  bool blocking = t.wait.blocking;
+  t.wait.active = t.wait.blocking = false;
+  DBG("%d wait exit blocking=%d\n", t.tid, blocking);
+  auto own = emu.tracers.find(t.tgid);
+  if (own != emu.tracers.end()) {
+    auto& w = own->second.waiters;
+    for (size_t i = 0; i < w.size();)
+      if (w[i].tid == t.tid) w.erase(w.begin() + i);
+      else i++;
+  }
+  arch::Regs r;
+  if (!get_regs(t.tid, r)) return;
+  const arch::Regs& c = t.wait.regs;
+  bool w4 = arch::nr(c) == SYS_wait4;
+  int oi = w4 ? 2 : 3;
+  int orig_opts = (int)arch::arg(c, oi);
+  int64_t ret = arch::ret(r);
+  if (!blocking) arch::set_arg(r, oi, arch::arg(c, oi));  // the program's options, as it passed them
+  bool event = w4 ? ret > 0 : false;
+  if (!w4 && ret == 0 && arch::arg(c, 2)) {
+    siginfo_t si;
+    event = read_mem(t.tid, arch::arg(c, 2), &si, sizeof si) == 0 && si.si_pid != 0;
+  }
+  auto done = [&] {
+    set_regs(t.tid, r);
+    cont(t.tid);
+  };
+  // A real event; or an error, a signal, a wake-up (restarted by the kernel).
+  if (event || (ret < 0 && ret != -ECHILD)) return done();
+  bool any = false;
+  int64_t res = 0;
+  if (emu_wait_answer(t, c, false, any, res)) {
+    arch::set_ret(r, res);
+    return done();
+  }
+  if (!any) return done();
+  if (orig_opts & WNOHANG) {
+    if (ret == -ECHILD) {
+      arch::set_ret(r, 0);  // tracees exist: nothing to report yet
+      if (!w4 && arch::arg(c, 2)) {
+        siginfo_t z;
+        memset(&z, 0, sizeof z);
+        write_mem(t.tid, arch::arg(c, 2), &z, sizeof z);
+      }
+    }
+    return done();
+  }
+  auto& st = emu.tracers[t.tgid];
+  if (ret == 0 && !blocking) {
+    // Real children that may still report: the real blocking call runs again
+    // (rip back to the syscall instruction); a report interrupts it (emu_report).
+    arch::Regs back = c;
+    back.rip -= arch::kSyscallInsnLen;
+    back.rax = back.orig_rax;
+    set_regs(t.tid, back);
+    t.wait_pass = true;
+    t.wait.blocking = true;
+    st.waiters.push_back({t.tid, false});
+    // CONT: the restarted call's next stop is its seccomp stop, not an entry stop.
+    ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+    return;
+  }
+  // No real child to wait for: held here until a report comes. (A signal sent
+  // to the inner tracer meanwhile waits too: see docs/ptrace-emulation.md.)
+  set_regs(t.tid, r);
+  st.waiters.push_back({t.tid, true});
+}
+
+}  // namespace vview

@@ -1,0 +1,152 @@
+/**
+ * ptrace inside a view (docs/ptrace-emulation.md, phase 1): strace -f runs in
+ * a view, its requests and waits answered by the monitor's emulation. Each
+ * result is compared with the same command run natively where one exists.
+ */
+import test from 'ava';
+import fs from 'node:fs';
+import {
+  canRunUnprivileged, compileFixture, describe, isAlive, native, procStat, startVview, vviewRun, vviewUnprivileged, waitUntil, writeConfig, ROOT,
+} from './helpers.js';
+import path from 'node:path';
+
+const HAVE_STRACE = fs.existsSync('/usr/bin/strace');
+const strace = HAVE_STRACE ? test : test.skip;
+
+/** strace's lines with every pid replaced, so that two runs compare. */
+function maskPids(text: string, pids: number[] = []): string {
+  let out = text.replace(/\[pid +\d+\]/g, '[pid N]');
+  for (const p of pids) out = out.replaceAll(String(p), 'N');
+  return out;
+}
+
+strace('strace -f -e trace=openat cat /etc/hostname: the same output and status as natively', async (t) => {
+  const cmd = ['strace', '-f', '-e', 'trace=openat', 'cat', '/etc/hostname'];
+  const n = await native(cmd, { t });
+  const v = await vviewRun(cmd, { t, timeout: 60_000 });
+  t.is(v.status, n.status, describe(v));
+  t.is(v.stdout, n.stdout);
+  t.is(maskPids(v.stderr), maskPids(n.stderr), describe(v));
+  t.regex(v.stderr, /openat\(AT_FDCWD, "\/etc\/hostname", O_RDONLY\) = 3/);
+});
+
+strace('strace in a view sees the view: a hidden file is ENOENT, and cat exits 1', async (t) => {
+  const config = path.join(ROOT, 'configs', 'hide.yaml');
+  const v = await vviewRun(['strace', '-f', '-e', 'trace=openat', 'cat', '/etc/shadow'], { t, config, timeout: 60_000 });
+  t.is(v.status, 1, describe(v));
+  t.regex(v.stderr, /openat\(AT_FDCWD, "\/etc\/shadow", O_RDONLY\) = -1 ENOENT \(No such file or directory\)/, describe(v));
+  t.regex(v.stderr, /\+\+\+ exited with 1 \+\+\+\n$/);
+});
+
+strace('strace -f in a memfs mount names the view paths only, never the scratch copy', async (t) => {
+  const v = await vviewRun(['strace', '-f', 'sh', '-c', 'echo hi > /x/f; cat /x/f'], {
+    t, flags: ['--mount', '/x=memfs'], timeout: 60_000,
+  });
+  t.is(v.status, 0, describe(v));
+  t.is(v.stdout, 'hi\n');
+  t.false(v.stderr.includes('vview-scratch'), v.stderr);
+  t.regex(v.stderr, /openat\(AT_FDCWD, "\/x\/f", O_WRONLY\|O_CREAT\|O_TRUNC, 0666\) = 3/);
+  t.regex(v.stderr, /openat\(AT_FDCWD, "\/x\/f", O_RDONLY\) = 3/);
+  t.regex(v.stderr, /\+\+\+ exited with 0 \+\+\+\n$/);
+});
+
+/** strace -c's table as syscall -> "calls errors". */
+function counts(stderr: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of stderr.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 5 || !/^\d+\.\d+$/.test(f[0]) || f[f.length - 1] === 'total') continue;
+    const name = f[f.length - 1];
+    const calls = f[3];
+    const errors = f.length >= 6 ? f[4] : '0';
+    m.set(name, `${calls} ${errors}`);
+  }
+  return m;
+}
+
+strace('strace -c -f: the same syscalls, counts and errors as natively', async (t) => {
+  const cmd = ['strace', '-c', '-f', 'cat', '/etc/hostname'];
+  const n = await native(cmd, { t });
+  const v = await vviewRun(cmd, { t, timeout: 60_000 });
+  t.is(v.status, n.status, describe(v));
+  t.is(v.stdout, n.stdout);
+  const cn = counts(n.stderr);
+  const cv = counts(v.stderr);
+  t.true(cn.size > 10, n.stderr);
+  t.deepEqual([...cv.entries()].sort(), [...cn.entries()].sort(), v.stderr);
+});
+
+strace('strace -f of a background job and wait: finishes and prints what it prints natively', async (t) => {
+  const cmd = ['strace', '-f', '-o', '/dev/null', 'sh', '-c', 'sleep 0 & wait; echo done'];
+  const n = await native(cmd, { t });
+  const v = await vviewRun(cmd, { t, timeout: 60_000 });
+  t.is(v.status, n.status, describe(v));
+  t.is(v.stdout, 'done\n');
+  t.is(v.stdout, n.stdout);
+});
+
+strace('strace -f of a child that stops and is continued by its parent (WUNTRACED, WCONTINUED)', async (t) => {
+  const bin = await compileFixture('ptrace_jobstop');
+  const n = await native([bin], { t });
+  t.is(n.stdout, 'stopped: 19\ncontinued: 1\nexit: 3\n', describe(n));
+  const ns = await native(['strace', '-f', '-o', '/dev/null', bin], { t });
+  const v = await vviewRun(['strace', '-f', '-o', '/dev/null', bin], { t, timeout: 60_000 });
+  t.is(v.status, ns.status, describe(v));
+  t.is(v.stdout, ns.stdout, describe(v));
+  t.is(v.stdout, n.stdout);
+});
+
+strace('an inner tracer killed while its tracee is stopped: the tracee is detached and goes on, as natively', async (t) => {
+  // strace does not ask EXITKILL: natively its tracees run on when it dies.
+  const cmd = ['strace', '-f', '-o', '/dev/null', 'sh', '-c', 'kill -9 $PPID; echo survived; cat /etc/hostname'];
+  const n = await native(cmd, { t });
+  const v = await vviewRun(cmd, { t, timeout: 60_000 });
+  t.is(v.status, n.status, describe(v));
+  t.is(v.stdout, n.stdout, describe(v));
+  t.regex(v.stdout, /^survived\n/);
+});
+
+strace('vview killed with SIGKILL while strace -f runs inside: strace and its tracees are gone', async (t) => {
+  const r = startVview(['run', '--', 'strace', '-f', '-o', '/dev/null', 'sh', '-c', 'sleep 1000 & a=$!; echo pids $$ $a; wait'], {
+    t, timeout: 60_000, keepLeftovers: true,
+  });
+  const out = await r.waitForStdout(/pids \d+ \d+\n/);
+  const pids = out.match(/pids (\d+) (\d+)/)!.slice(1).map(Number);
+  const strace = procStat(pids[0])?.ppid ?? 0;
+  t.is(procStat(strace)?.comm, 'strace');
+  for (const p of [strace, ...pids]) t.true(isAlive(p), `process ${p} should be running before the monitor dies`);
+  process.kill(r.pid, 'SIGKILL');
+  await r.result;
+  const all = [strace, ...pids];
+  const gone = await waitUntil(() => all.every((p) => !isAlive(p)), 3000);
+  t.true(gone, `still running after the monitor died: ${all.filter((p) => isAlive(p)).join(', ')}`);
+});
+
+strace('strace -f in a view run as an unprivileged user', async (t) => {
+  if (!(await canRunUnprivileged())) return t.pass('no unprivileged user');
+  const cmd = ['strace', '-f', '-e', 'trace=openat', 'cat', '/etc/hostname'];
+  const n = await native(cmd, { t });
+  const v = await vviewUnprivileged(['run', '--', ...cmd], { t, timeout: 60_000 });
+  t.is(v.status, n.status, describe(v));
+  t.is(maskPids(v.stderr), maskPids(n.stderr), describe(v));
+});
+
+test('TRACEME + exec, SEIZE/INTERRUPT/LISTEN, group-stop and GET_SYSCALL_INFO: the same statuses as natively', async (t) => {
+  const bin = await compileFixture('ptrace_seize');
+  const n = await native([bin, '/bin/true'], { t });
+  t.is(n.status, 0, describe(n));
+  const v = await vviewRun([bin, '/bin/true'], { t, timeout: 60_000 });
+  t.is(v.status, 0, describe(v));
+  t.is(v.stdout, n.stdout, describe(v));
+  // The same with a module loaded (the calls then also pass the modules' routes).
+  const config = writeConfig('modules:\n  - uname: { nodename: inner }\n');
+  const m = await vviewRun([bin, '/bin/true'], { t, config, timeout: 60_000 });
+  t.is(m.stdout, n.stdout, describe(m));
+});
+
+test('a vview inside a view is refused with a message that says so (phase 3)', async (t) => {
+  // SEIZE with TRACESECCOMP (what a nested vview asks for) is EPERM in this phase.
+  const v = await vviewRun([process.execPath, path.join(ROOT, 'bin', 'vview.js'), 'run', '--', 'true'], { t, timeout: 60_000 });
+  t.not(v.status, 0, describe(v));
+  t.regex(v.stderr, /vview inside a vview .*not supported yet/, describe(v));
+});
