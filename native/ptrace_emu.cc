@@ -59,6 +59,33 @@ bool uids(pid_t pid, long u[3]) {
   return sscanf(s.c_str(), "%ld %ld %ld", &u[0], &u[1], &u[2]) == 3;
 }
 
+// Whether tracer may attach to target, by the kernel's rule for PTRACE_ATTACH
+// and SEIZE (__ptrace_may_access, PTRACE_MODE_ATTACH_REALCREDS): unless the
+// tracer has CAP_SYS_PTRACE, its real uid and gid must equal the target's
+// real, effective and saved ones, and the target must be dumpable (the files
+// of a process that is not, /proc/PID/mem among them, are owned by root; its
+// /proc/PID directory keeps its owner). Yama is not checked (this
+// kernel has none; see docs/ptrace-emulation.md, decision 8).
+bool may_attach(pid_t tracer, pid_t target) {
+  std::string cap, tu, tg, xu, xg;
+  if (!status_field(tracer, "CapEff:", cap) || !status_field(tracer, "Uid:", tu) || !status_field(tracer, "Gid:", tg) ||
+      !status_field(target, "Uid:", xu) || !status_field(target, "Gid:", xg))
+    return false;
+  unsigned long long eff = strtoull(cap.c_str(), nullptr, 16);
+  if (eff & (1ull << 19)) return true;  // CAP_SYS_PTRACE
+  long a[3], b[3], g[3], h[3];
+  if (sscanf(tu.c_str(), "%ld %ld %ld", &a[0], &a[1], &a[2]) != 3 || sscanf(xu.c_str(), "%ld %ld %ld", &b[0], &b[1], &b[2]) != 3 ||
+      sscanf(tg.c_str(), "%ld %ld %ld", &g[0], &g[1], &g[2]) != 3 || sscanf(xg.c_str(), "%ld %ld %ld", &h[0], &h[1], &h[2]) != 3)
+    return false;
+  for (int i = 0; i < 3; i++)
+    if (b[i] != a[0] || h[i] != g[0]) return false;
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/mem", target);
+  struct stat st;
+  if (stat(p, &st) != 0) return false;
+  return st.st_uid == (uid_t)b[1] || b[1] == 0;  // owned by root while not dumpable
+}
+
 pid_t pgid_of(pid_t pid) {
   char p[64], buf[512];
   snprintf(p, sizeof p, "/proc/%d/stat", pid);
@@ -164,9 +191,7 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
     if (x.tgid == t.tgid || x.emu) return -EPERM;
     // A vview inside the view (PTRACE_O_TRACESECCOMP) is phase 3.
     if (data & PTRACE_O_TRACESECCOMP) return -EPERM;
-    long a[3], b[3];
-    if (!uids(t.tid, a) || !uids(pid, b)) return -ESRCH;
-    if (a[1] != 0 && !(a[0] == b[0] && a[0] == b[1] && a[0] == b[2])) return -EPERM;
+    if (!may_attach(t.tid, pid)) return -EPERM;
     x.emu = std::make_unique<EmuTracee>();
     x.emu->tracer_tgid = t.tgid;
     x.emu->seized = true;
@@ -472,6 +497,17 @@ void Tracer::emu_tracer_gone(pid_t tgid) {
   }
 }
 
+// The inner tracer tgid has a new real child: a wait of it sleeping in pause()
+// (it had none) runs again, now for real, so that the child's exit reaches it.
+void Tracer::emu_wake_paused(pid_t tgid) {
+  auto ts = emu.tracers.find(tgid);
+  if (ts == emu.tracers.end()) return;
+  for (const auto& w : ts->second.waiters) {
+    auto it = tracees_.find(w.tid);
+    if (it != tracees_.end() && it->second.wait.paused) ptrace(PTRACE_INTERRUPT, w.tid, nullptr, nullptr);
+  }
+}
+
 // A new report for the inner tracer tgid: SIGCHLD, and its waiting threads wake.
 void Tracer::emu_report(pid_t tgid) {
   auto ts = emu.tracers.find(tgid);
@@ -483,21 +519,16 @@ void Tracer::emu_report(pid_t tgid) {
     auto it = tracees_.find(w.tid);
     if (it == tracees_.end()) continue;
     Tracee& x = it->second;
-    DBG("wake %d in_stop=%d pass=%d blocking=%d\n", w.tid, w.in_stop, x.wait_pass, x.wait.blocking);
+    DBG("wake %d pass=%d blocking=%d paused=%d\n", w.tid, x.wait_pass, x.wait.blocking, x.wait.paused);
     emu.wakes++;
-    if (w.in_stop) {
-      // Held at its wait's exit stop: the call runs again and is answered at its seccomp stop.
-      arch::Regs r = x.wait.regs;
-      r.rip -= arch::kSyscallInsnLen;
-      r.rax = r.orig_rax;
-      set_regs(x.tid, r);
-      cont(x.tid);
-    } else if (x.wait_pass) {
+    if (x.wait_pass) {
       x.wait_pass = false;  // its seccomp stop is still to come: it will be answered there
       x.wait.blocking = false;
-    } else if (x.wait.blocking) {
+    } else if (x.wait.blocking || x.wait.paused) {
       // In the real blocking wait: a real interrupt ends it with -ERESTARTSYS,
       // and the kernel's restart brings the call back to its seccomp stop.
+      // In pause() (no real child): at the interrupt stop the wait is put
+      // back in its place (emu_wait_unpause) and restarts the same way.
       ptrace(PTRACE_INTERRUPT, x.tid, nullptr, nullptr);
     }
   }
@@ -590,10 +621,24 @@ void Tracer::emu_wait_entry(Tracee& t) {
   emu.waits++;
   DBG("%d wait entry nr %ld pass=%d\n", t.tid, arch::nr(t.regs), t.wait_pass);
   if (t.wait_pass) {
-    // The restarted blocking wait (emu_wait_exit): the real call, to its exit stop.
-    t.wait_pass = false;
-    cont(t.tid);
-    return;
+    const arch::Regs& p = t.wait.pass;
+    bool same = arch::ip(t.regs) == arch::ip(p) && arch::nr(t.regs) == arch::nr(p);
+    for (int i = 0; same && i < 5; i++) same = arch::arg(t.regs, i) == arch::arg(p, i);
+    if (same) {
+      // The restarted blocking wait (emu_wait_exit): the real call, to its exit stop.
+      t.wait_pass = false;
+      t.wait.regs = p;
+      t.wait.active = false;
+      t.wait.blocking = true;
+      auto& w = emu.tracers[t.tgid].waiters;
+      bool listed = false;
+      for (const auto& x : w) listed |= x.tid == t.tid;
+      if (!listed) w.push_back({t.tid});
+      cont(t.tid);
+      return;
+    }
+    // Another wait first (a signal handler's, before the restart): handled as
+    // any wait; the restarted one is still recognized when it comes.
   }
   auto ts = emu.tracers.find(t.tgid);
   if (ts == emu.tracers.end() || (ts->second.tracees.empty() && ts->second.zombies.empty())) {
@@ -692,16 +737,42 @@ void Tracer::emu_wait_exit(Tracee& t) {
     back.rax = back.orig_rax;
     set_regs(t.tid, back);
     t.wait_pass = true;
+    t.wait.pass = c;
     t.wait.blocking = true;
-    st.waiters.push_back({t.tid, false});
+    st.waiters.push_back({t.tid});
     // CONT: the restarted call's next stop is its seccomp stop, not an entry stop.
     ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
     return;
   }
-  // No real child to wait for: held here until a report comes. (A signal sent
-  // to the inner tracer meanwhile waits too: see docs/ptrace-emulation.md.)
+  // No real child to wait for: the thread sleeps in pause(), so that a signal
+  // reaches it as natively (emu_wait_unpause), until a report interrupts it.
+  arch::Regs p = r;
+  p.rip -= arch::kSyscallInsnLen;
+  p.rax = SYS_pause;
+  set_regs(t.tid, p);
+  t.wait.paused = true;
+  st.waiters.push_back({t.tid});
+  ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+}
+
+// A thread put in pause() for its wait (emu_wait_exit) has stopped: interrupted
+// by a report (sig 0), or a signal is to be delivered. Its registers become the
+// wait's again, interrupted by the kernel: resumed after an interrupt, the wait
+// restarts (and is answered at its seccomp stop); for a signal, -ERESTARTSYS
+// gives the native outcome (restarted after an SA_RESTART handler, else EINTR,
+// or the default action). The caller resumes the thread.
+void Tracer::emu_wait_unpause(Tracee& t, int sig) {
+  t.wait.paused = false;
+  auto own = emu.tracers.find(t.tgid);
+  if (own != emu.tracers.end()) {
+    auto& w = own->second.waiters;
+    for (size_t i = 0; i < w.size();)
+      if (w[i].tid == t.tid) w.erase(w.begin() + i);
+      else i++;
+  }
+  arch::Regs r = t.wait.regs;
+  r.rax = (unsigned long long)(int64_t)(sig ? -512 /* ERESTARTSYS */ : -514 /* ERESTARTNOHAND */);
   set_regs(t.tid, r);
-  st.waiters.push_back({t.tid, true});
 }
 
 }  // namespace vview

@@ -57,7 +57,6 @@ struct EmuTracerState {
   };
   struct Waiter {
     pid_t tid;
-    bool in_stop;  // held at its wait's exit stop (no real children to wait for)
   };
   std::set<pid_t> tracees;
   std::deque<Zombie> zombies;
@@ -68,7 +67,9 @@ struct EmuTracerState {
 struct EmuWait {
   bool active = false;    // run with WNOHANG added: its exit stop decides
   bool blocking = false;  // run again as the program made it (blocking), until its exit stop
+  bool paused = false;    // no real child: sleeping in pause() until a report (or a signal)
   arch::Regs regs{};  // at entry, as the program made the call
+  arch::Regs pass{};  // the blocking wait restarted for real (Tracee::wait_pass): recognized by these
 };
 
 struct PtraceEmu {

@@ -694,6 +694,7 @@ int Tracer::next(bool block, Event& ev) {
         c.known = true;
         c.ppid = thread ? t.ppid : t.tgid;
         c.exit_opt = t.exit_opt;  // the kernel copies the options to an auto-attached child
+        if (!thread) emu_wake_paused(t.tgid);
         if (!emu_on_fork(t, c, event)) cont(tid);
         ev = Event();
         ev.type = kEventSpawn;
@@ -768,6 +769,12 @@ int Tracer::next(bool block, Event& ev) {
       }
       case PTRACE_EVENT_STOP:
         t.listening = false;
+        if (t.wait.paused && !is_stop_signal(sig)) {
+          // An inner tracer's wait sleeping in pause(), woken by a report.
+          emu_wait_unpause(t, 0);
+          cont(tid);
+          continue;
+        }
         if (t.emu) {
           // Its inner tracer decides: a group-stop or an interrupt (its own
           // INTERRUPT, a SIGCONT after its LISTEN, a new child's first stop).
@@ -867,6 +874,9 @@ int Tracer::next(bool block, Event& ev) {
           ev.ret = r;
           return 0;
         }
+        // A signal for an inner tracer whose wait sleeps in pause(): it
+        // interrupts the wait, as natively.
+        if (t.wait.paused) emu_wait_unpause(t, sig);
         if (t.emu) {
           if (t.emu->pass_signal == sig) {
             t.emu->pass_signal = 0;  // re-injected from a synthesized stop: delivered now

@@ -177,7 +177,9 @@ class Tracer {
   int resume_req(const Tracee& t) const;
 
   // ptrace_emu.cc
-  bool emu_on_seccomp(Tracee& t);  // ptrace, wait4, waitid (kRouteEmu): handled, true
+  bool emu_on_seccomp(Tracee& t);
+  void emu_wait_unpause(Tracee& t, int sig);
+  void emu_wake_paused(pid_t tgid);  // a new real child: waits sleeping in pause() run again  // a wait sleeping in pause() stopped: the wait's registers again  // ptrace, wait4, waitid (kRouteEmu): handled, true
   int64_t emu_ptrace(Tracee& t, bool& resumed);
   void emu_wait_entry(Tracee& t);
   void emu_wait_exit(Tracee& t);

@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import fs from 'node:fs';
+import os from 'node:os';
 import {
   canRunUnprivileged, compileFixture, describe, isAlive, native, procStat, startVview, vviewRun, vviewUnprivileged, waitUntil, writeConfig, ROOT,
 } from './helpers.js';
@@ -118,8 +119,27 @@ strace('vview killed with SIGKILL while strace -f runs inside: strace and its tr
   process.kill(r.pid, 'SIGKILL');
   await r.result;
   const all = [strace, ...pids];
-  const gone = await waitUntil(() => all.every((p) => !isAlive(p)), 3000);
+  // Nothing is left behind, whatever the outcome.
+  t.teardown(() => all.forEach((p) => { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }));
+  const gone = await waitUntil(() => all.every((p) => !isAlive(p)), 30_000);
   t.true(gone, `still running after the monitor died: ${all.filter((p) => isAlive(p)).join(', ')}`);
+});
+
+strace('strace -p of a process of the view that is not its child: a signal reaches strace while it waits (it detaches and exits)', async (t) => {
+  // strace has no child of its own: its wait sleeps in pause() and a signal
+  // interrupts it as natively (it used to be held in a stop, deaf to signals).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vview-strace-p-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const script = `(sleep 1000 & echo $! > ${dir}/pid); echo strace $$; exec strace -o /dev/null -p $(cat ${dir}/pid) 2>&1`;
+  const r = startVview(['run', '--', 'sh', '-c', script], { t, timeout: 60_000 });
+  const out = await r.waitForStdout(/attached/);
+  const stracePid = Number(/strace (\d+)/.exec(out)![1]);
+  t.is(procStat(stracePid)?.comm, 'strace');
+  process.kill(r.pid, 'SIGTERM'); // forwarded to the command: strace
+  await r.waitForStdout(/detached/);
+  t.true(await waitUntil(() => !isAlive(stracePid) || procStat(stracePid)?.state === 'Z', 30_000), 'strace still running after SIGTERM');
+  r.kill(); // the view still runs sleep 1000, a process of the view
+  await r.result;
 });
 
 strace('strace -f in a view run as an unprivileged user', async (t) => {
@@ -142,6 +162,7 @@ test('TRACEME + exec, SEIZE/INTERRUPT/LISTEN, group-stop and GET_SYSCALL_INFO: t
   const config = writeConfig('modules:\n  - uname: { nodename: inner }\n');
   const m = await vviewRun([bin, '/bin/true'], { t, config, timeout: 60_000 });
   t.is(m.stdout, n.stdout, describe(m));
+  t.is(m.status, n.status, describe(m));
 });
 
 test('a vview inside a view is refused with a message that says so (phase 3)', async (t) => {
@@ -149,4 +170,22 @@ test('a vview inside a view is refused with a message that says so (phase 3)', a
   const v = await vviewRun([process.execPath, path.join(ROOT, 'bin', 'vview.js'), 'run', '--', 'true'], { t, timeout: 60_000 });
   t.not(v.status, 0, describe(v));
   t.regex(v.stderr, /vview inside a vview .*not supported yet/, describe(v));
+});
+
+strace('attaching to a process that is not dumpable is refused as natively (EPERM), as the same user without CAP_SYS_PTRACE', async (t) => {
+  if (!(await canRunUnprivileged())) return t.fail('cannot run as the unprivileged user (setpriv)');
+  // The target makes itself non-dumpable; the tracer is the same user: the
+  // kernel refuses (ptrace access mode: dumpable or CAP_SYS_PTRACE).
+  const script =
+    `/usr/bin/python3 -c 'import ctypes, os, time; ctypes.CDLL(None).prctl(4, 0, 0, 0, 0); print(os.getpid(), flush=True); time.sleep(1000)' > $T/pid & ` +
+    `while [ ! -s $T/pid ]; do sleep 0.01; done; strace -o /dev/null -p $(cat $T/pid) 2>&1 | sed "s/[0-9][0-9]*/N/g"; kill $!`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vview-dumpable-'));
+  fs.chmodSync(dir, 0o777);
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const env = { ...process.env, T: dir };
+  const n = await native(['sh', '-c', script], { t, env, unprivileged: true });
+  fs.rmSync(path.join(dir, 'pid'), { force: true });
+  const v = await vviewRun(['sh', '-c', script], { t, env, unprivileged: true, timeout: 60_000 });
+  t.regex(n.stdout, /Operation not permitted/, describe(n));
+  t.is(v.stdout, n.stdout, describe(v));
 });
