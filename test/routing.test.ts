@@ -663,3 +663,10 @@ test('vview modules lists the built-in modules', async (t) => {
   t.regex(v.stdout, /^uname\s/m);
   t.regex(v.stdout, /^hide\s/m);
 });
+
+test('the shipped configs/hide.yaml hides the shadow files and the backup copies passwd keeps (shadow-, gshadow-)', async (t) => {
+  const names = ['shadow', 'shadow-', 'gshadow', 'gshadow-'];
+  const script = `for f in ${names.join(' ')}; do if [ -e /etc/$f ]; then echo "$f there"; else echo "$f absent"; fi; done; ls -a /etc | grep -c shadow`;
+  const v = await vviewRun(['sh', '-c', script], { t, config: path.join(ROOT, 'configs', 'hide.yaml') });
+  t.is(v.stdout, names.map((n) => `${n} absent\n`).join('') + '0\n', describe(v));
+});
