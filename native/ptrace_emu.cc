@@ -24,34 +24,6 @@ namespace {
 
 constexpr unsigned kOptMask = PTRACE_O_MASK;  // the options the kernel knows
 
-bool get_regs(pid_t tid, arch::Regs& r) {
-  struct iovec io = {&r, sizeof r};
-  return ptrace(PTRACE_GETREGSET, tid, (void*)NT_PRSTATUS, &io) == 0;
-}
-bool set_regs(pid_t tid, const arch::Regs& r) {
-  struct iovec io = {const_cast<arch::Regs*>(&r), sizeof r};
-  return ptrace(PTRACE_SETREGSET, tid, (void*)NT_PRSTATUS, &io) == 0;
-}
-
-// A line of /proc/PID/status ("Uid:", "SigCgt:"), after the key.
-bool status_field(pid_t pid, const char* key, std::string& out) {
-  char p[64], buf[4096];
-  snprintf(p, sizeof p, "/proc/%d/status", pid);
-  int fd = open(p, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return false;
-  buf[n] = 0;
-  std::string k = std::string("\n") + key;
-  const char* at = strstr(buf, k.c_str());
-  if (!at) return false;
-  at += k.size();
-  const char* end = strchr(at, '\n');
-  out.assign(at, end ? end : at + strlen(at));
-  return true;
-}
-
 // Real, effective, saved uid.
 bool uids(pid_t pid, long u[3]) {
   std::string s;
@@ -455,12 +427,7 @@ void Tracer::emu_on_exit(pid_t tid, pid_t tgid, int status, bool last) {
     }
   }
   auto own = emu.tracers.find(tgid);
-  if (own != emu.tracers.end()) {
-    auto& w = own->second.waiters;
-    for (size_t i = 0; i < w.size();)
-      if (w[i].tid == tid) w.erase(w.begin() + i);
-      else i++;
-  }
+  if (own != emu.tracers.end()) own->second.unwait(tid);
   if (last) {
     emu_tracer_gone(tgid);
     // Tasks held for this process's fork event that will never come.
@@ -630,10 +597,7 @@ void Tracer::emu_wait_entry(Tracee& t) {
       t.wait.regs = p;
       t.wait.active = false;
       t.wait.blocking = true;
-      auto& w = emu.tracers[t.tgid].waiters;
-      bool listed = false;
-      for (const auto& x : w) listed |= x.tid == t.tid;
-      if (!listed) w.push_back({t.tid});
+      emu.tracers[t.tgid].wait_on(t.tid);
       cont(t.tid);
       return;
     }
@@ -685,12 +649,7 @@ void Tracer::emu_wait_exit(Tracee& t) {
   t.wait.active = t.wait.blocking = false;
   DBG("%d wait exit blocking=%d\n", t.tid, blocking);
   auto own = emu.tracers.find(t.tgid);
-  if (own != emu.tracers.end()) {
-    auto& w = own->second.waiters;
-    for (size_t i = 0; i < w.size();)
-      if (w[i].tid == t.tid) w.erase(w.begin() + i);
-      else i++;
-  }
+  if (own != emu.tracers.end()) own->second.unwait(t.tid);
   arch::Regs r;
   if (!get_regs(t.tid, r)) return;
   const arch::Regs& c = t.wait.regs;
@@ -739,7 +698,7 @@ void Tracer::emu_wait_exit(Tracee& t) {
     t.wait_pass = true;
     t.wait.pass = c;
     t.wait.blocking = true;
-    st.waiters.push_back({t.tid});
+    st.wait_on(t.tid);
     // CONT: the restarted call's next stop is its seccomp stop, not an entry stop.
     ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
     return;
@@ -751,7 +710,7 @@ void Tracer::emu_wait_exit(Tracee& t) {
   p.rax = SYS_pause;
   set_regs(t.tid, p);
   t.wait.paused = true;
-  st.waiters.push_back({t.tid});
+  st.wait_on(t.tid);
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
 }
 
@@ -764,12 +723,7 @@ void Tracer::emu_wait_exit(Tracee& t) {
 void Tracer::emu_wait_unpause(Tracee& t, int sig) {
   t.wait.paused = false;
   auto own = emu.tracers.find(t.tgid);
-  if (own != emu.tracers.end()) {
-    auto& w = own->second.waiters;
-    for (size_t i = 0; i < w.size();)
-      if (w[i].tid == t.tid) w.erase(w.begin() + i);
-      else i++;
-  }
+  if (own != emu.tracers.end()) own->second.unwait(t.tid);
   arch::Regs r = t.wait.regs;
   r.rax = (unsigned long long)(int64_t)(sig ? -512 /* ERESTARTSYS */ : -514 /* ERESTARTNOHAND */);
   set_regs(t.tid, r);

@@ -61,6 +61,19 @@ struct EmuTracerState {
   std::set<pid_t> tracees;
   std::deque<Zombie> zombies;
   std::vector<Waiter> waiters;
+
+  // Thread tid waits for a report (once in the list).
+  void wait_on(pid_t tid) {
+    for (const Waiter& w : waiters)
+      if (w.tid == tid) return;
+    waiters.push_back({tid});
+  }
+  // Thread tid no longer waits.
+  void unwait(pid_t tid) {
+    for (size_t i = 0; i < waiters.size();)
+      if (waiters[i].tid == tid) waiters.erase(waiters.begin() + i);
+      else i++;
+  }
 };
 
 // A wait4/waitid of an inner tracer run for real with WNOHANG: at its exit stop.

@@ -126,16 +126,9 @@ bool Tracer::alias(std::string& p) const {
 // process and parent are read from /proc. Returns the parent (the thread
 // group for a thread, the parent process otherwise), or 0 when unknown.
 pid_t Tracer::adopt_orphan(Tracee& t) {
-  char p[64], buf[1024];
-  snprintf(p, sizeof p, "/proc/%d/status", t.tid);
-  int fd = open(p, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = 0;
-  const char* tg = strstr(buf, "\nTgid:");
-  pid_t tgid = tg ? (pid_t)atoi(tg + 6) : 0;
+  std::string tg, pp;
+  if (!status_field(t.tid, "Tgid:", tg)) return 0;
+  pid_t tgid = (pid_t)atoi(tg.c_str());
   if (tgid <= 0) return 0;
   t.known = true;
   if (tgid != t.tgid) {
@@ -147,8 +140,7 @@ pid_t Tracer::adopt_orphan(Tracee& t) {
     t.tgid = tgid;
     threads_[tgid].insert(t.tid);
   }
-  const char* pp = strstr(buf, "\nPPid:");
-  t.ppid = pp ? (pid_t)atoi(pp + 6) : 0;
+  t.ppid = status_field(t.tid, "PPid:", pp) ? (pid_t)atoi(pp.c_str()) : 0;
   if (tgid != t.tid) return tgid;
   live_add(tgid);
   return t.ppid;
@@ -221,13 +213,31 @@ void Tracer::drop(pid_t tid) {
   tracees_.erase(it);
 }
 
-static bool get_regs(pid_t tid, arch::Regs& r) {
+bool get_regs(pid_t tid, arch::Regs& r) {
   struct iovec io = {&r, sizeof r};
   return ptrace(PTRACE_GETREGSET, tid, (void*)NT_PRSTATUS, &io) == 0;
 }
-static bool set_regs(pid_t tid, arch::Regs& r) {
-  struct iovec io = {&r, sizeof r};
+bool set_regs(pid_t tid, const arch::Regs& r) {
+  struct iovec io = {const_cast<arch::Regs*>(&r), sizeof r};
   return ptrace(PTRACE_SETREGSET, tid, (void*)NT_PRSTATUS, &io) == 0;
+}
+
+bool status_field(pid_t pid, const char* key, std::string& out) {
+  char p[64], buf[4096];
+  snprintf(p, sizeof p, "/proc/%d/status", pid);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return false;
+  buf[n] = 0;
+  std::string k = std::string("\n") + key;
+  const char* at = strstr(buf, k.c_str());
+  if (!at) return false;
+  at += k.size();
+  const char* end = strchr(at, '\n');
+  out.assign(at, end ? end : at + strlen(at));
+  return true;
 }
 
 void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {

@@ -23,6 +23,12 @@ namespace vview {
 
 // The live processes of the view, readable from a signal handler: a signal sent
 // to vview after the command has exited goes to what is left of the view.
+// The registers of a stopped tracee (PTRACE_GETREGSET / SETREGSET, NT_PRSTATUS).
+bool get_regs(pid_t tid, arch::Regs& r);
+bool set_regs(pid_t tid, const arch::Regs& r);
+// A line of /proc/PID/status ("Tgid:", "Uid:", "SigCgt:"), after the key.
+bool status_field(pid_t pid, const char* key, std::string& out);
+
 void live_add(pid_t pid);
 void live_remove(pid_t pid);
 void live_kill(int sig);
