@@ -3,14 +3,16 @@
  * (see USAGE). The application layer: it gives the core the built-in modules.
  */
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfigFile, type ViewConfig } from './vm/config.js';
+import type { ViewConfig } from './vm/config.js';
 import { run, SetupError } from './vm/monitor.js';
-import { BUILTIN_MODULES } from './modules/index.js';
-import { withOffline } from './modules/net.js';
-import { watchOwnChildren } from './vm/children.js';
+
+// Start-up: `vview run -- cmd` with no module loads only the core (monitor,
+// router, native). The config reader (yaml), the built-in modules (memfs,
+// node:net, ...) and child_process are imported when a run needs them.
+const builtinModules = async () => (await import('./modules/index.js')).BUILTIN_MODULES;
+const isConfigError = async (e: unknown) => e instanceof (await import('./vm/config.js')).ConfigError;
 
 const USAGE = `usage: vview run [--config view.yaml] [--mount PATH=memfs[:STATE]] [--bind SRC:DST[:ro]]
                  [--fakeroot | --fakeroot-state FILE] [--offline] [--trace[=FILE]] [--stats]
@@ -57,12 +59,12 @@ export async function main(argv: string[]): Promise<number> {
     return verb === undefined ? 2 : 0;
   }
   if (verb === '--version') {
-    const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+    const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
     fs.writeSync(1, `vview ${pkg.version}\n`);
     return 0;
   }
   if (verb === 'modules') {
-    for (const [name, def] of Object.entries(BUILTIN_MODULES)) fs.writeSync(1, `${name.padEnd(10)} ${def.description ?? ''}\n`);
+    for (const [name, def] of Object.entries(await builtinModules())) fs.writeSync(1, `${name.padEnd(10)} ${def.description ?? ''}\n`);
     return 0;
   }
   if (verb === 'new-module') {
@@ -109,13 +111,15 @@ export async function main(argv: string[]): Promise<number> {
   const command = rest.slice(i);
   if (command.length === 0) fail(`no command given\n${USAGE}`);
 
-  watchOwnChildren(); // before modules load: they (and tsx) may spawn
   let config: ViewConfig = { modules: [] };
+  const withModules = configFile !== undefined || offline || extra.length > 0 || fakeroot !== undefined;
+  const BUILTIN_MODULES = withModules ? await builtinModules() : {};
+  if (withModules) (await import('./vm/children.js')).watchOwnChildren(); // before modules load: they (and tsx) may spawn
   try {
-    if (configFile) config = await loadConfigFile(configFile, BUILTIN_MODULES);
-    if (offline) config = withOffline(config);
+    if (configFile) config = await (await import('./vm/config.js')).loadConfigFile(configFile, BUILTIN_MODULES);
+    if (offline) config = (await import('./modules/net.js')).withOffline(config);
   } catch (e) {
-    if (e instanceof ConfigError || offline) fail((e as Error).message);
+    if (offline || (await isConfigError(e))) fail((e as Error).message);
     throw e;
   }
   for (const x of extra) {
@@ -152,7 +156,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await run({ command, config, traceFd, stats });
   } catch (e) {
-    if (e instanceof SetupError || e instanceof ConfigError) fail(e.message);
+    if (e instanceof SetupError || (await isConfigError(e))) fail((e as Error).message);
     fail((e as Error).message, 125);
   }
 }

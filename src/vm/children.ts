@@ -4,7 +4,8 @@
  * peeks at wait events before consuming them; otherwise it takes the cheaper
  * single waitpid. Every Node child goes through ChildProcess.prototype.spawn.
  */
-import { ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { native } from './native.js';
 
 let live = 0;
@@ -13,6 +14,8 @@ let installed = false;
 export function watchOwnChildren(): void {
   if (installed) return;
   installed = true;
+  // Loaded here, not imported: a view with no module never needs it (start-up).
+  const { ChildProcess } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   // spawn() is on the prototype, though @types/node does not declare it.
   const proto = ChildProcess.prototype as unknown as { spawn: (this: ChildProcess, ...args: unknown[]) => unknown };
   const spawn = proto.spawn;

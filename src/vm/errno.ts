@@ -5,7 +5,8 @@ import util from 'node:util';
 const byName = os.constants.errno as Record<string, number>;
 const byNumber = new Map<number, string>();
 for (const [name, n] of Object.entries(byName)) if (!byNumber.has(n)) byNumber.set(n, name);
-const messages = util.getSystemErrorMap();
+// Built on first use (a 150-entry map; start-up does not need it).
+let messages: Map<number, [string, string]> | undefined;
 
 export type ErrnoName = keyof typeof os.constants.errno;
 
@@ -19,6 +20,7 @@ export function errnoName(n: number): string {
   return byNumber.get(n) ?? `E${n}`;
 }
 export function errnoMessage(n: number): string {
+  messages ??= util.getSystemErrorMap();
   const m = messages.get(-n)?.[1];
   return m ? m[0].toUpperCase() + m.slice(1) : `Unknown error ${n}`;
 }

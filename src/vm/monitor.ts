@@ -40,6 +40,12 @@ function say(fd: number, text: string): void {
   }
 }
 
+/** Whether node:child_process is loaded (unknown: yes). */
+function childProcessLoaded(): boolean {
+  const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList;
+  return !Array.isArray(list) || list.includes('NativeModule child_process');
+}
+
 /** PATH search done up front (the forked child may only exec). */
 function candidates(cmd: string): string[] {
   if (cmd.includes('/')) return [cmd];
@@ -51,7 +57,10 @@ function candidates(cmd: string): string[] {
 export async function run(opts: RunOptions): Promise<number> {
   const errFd = opts.stderrFd ?? 2;
   const n = native();
-  watchOwnChildren();
+  // A module (or tsx, or the embedder) may start children of its own, which
+  // libuv must reap. With no module, the only ones are the embedder's, if it
+  // has child_process loaded at all: not loading it saves start-up time.
+  if (opts.config.modules.length > 0 || childProcessLoaded()) watchOwnChildren();
   const procs = new ProcessTable();
   const warn = (module: string) => (msg: string) => say(errFd, `vview: ${module}: ${msg}`);
 
