@@ -1,10 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli.js';
+// `node bin/vview.js ...` runs the same entry as bin/vview (bin/vview.cjs).
+import { createRequire } from 'node:module';
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`vview: internal error: ${err && err.stack ? err.stack : err}\n`);
-    process.exit(125);
-  },
-);
+createRequire(import.meta.url)('./vview.cjs').start(process.argv.slice(2));

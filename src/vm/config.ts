@@ -11,9 +11,10 @@
 import fs from 'node:fs';
 import { Module, register } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { OptionError, type ModuleDefinition } from './module.js';
+import { importOutside } from './outside.js';
 
 export class ConfigError extends Error {}
 
@@ -155,10 +156,10 @@ async function findModule(ref: string, baseDir: string, registry: ModuleRegistry
     await resolveVview();
     if (/\.[mc]?ts$/.test(file)) {
       // TypeScript modules load through tsx (ESM or CommonJS, as Node would decide).
-      const { tsImport } = await import('tsx/esm/api');
+      const { tsImport } = await importOutside<typeof import('tsx/esm/api')>('tsx/esm/api');
       mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
     } else {
-      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      mod = await importOutside(pathToFileURL(file).href);
     }
   } catch (e) {
     throw err(`cannot load module ${file}: ${(e as Error).message}`);
@@ -180,16 +181,21 @@ const BRIDGE_URL = 'vview:api';
 /**
  * Module hooks (they run on Node's loader thread): the bare specifier 'vview'
  * resolves to BRIDGE_URL, a module whose exports are the runtime's own API,
- * taken from where resolveVview() left it. tsx may tag the URL with its
+ * taken from where resolveVview() left it. So does the package's own entry
+ * file imported by its path (`own`, dist/src/index.js): the runtime may be
+ * the bundle (bin/vview.cjs), not that file. tsx may tag the URL with its
  * namespace query (it does for every import of a module it loaded); every
  * such copy exports the same objects.
  */
 const HOOKS = `
 let names = [];
-export function initialize(data) { names = data.names; }
-export function resolve(specifier, context, next) {
+let own = '';
+export function initialize(data) { names = data.names; own = data.own; }
+export async function resolve(specifier, context, next) {
   if (specifier === 'vview') return { url: ${JSON.stringify(BRIDGE_URL)}, format: 'module', shortCircuit: true };
-  return next(specifier, context);
+  const r = await next(specifier, context);
+  if (own && r.url.split('?')[0] === own) return { url: ${JSON.stringify(BRIDGE_URL)}, format: 'module', shortCircuit: true };
+  return r;
 }
 export function load(url, context, next) {
   if (url !== ${JSON.stringify(BRIDGE_URL)} && !url.startsWith(${JSON.stringify(BRIDGE_URL + '?')})) return next(url, context);
@@ -198,6 +204,16 @@ export function load(url, context, next) {
   return { format: 'module', source, shortCircuit: true };
 }
 `;
+
+/** dist/src/index.js of this package, from dist/src/vm/, dist/ (the bundle) or src/vm/. */
+function ownEntry(): string | undefined {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = path.dirname(dir)) {
+    const file = path.join(dir, 'dist', 'src', 'index.js');
+    if (fs.existsSync(file)) return file;
+  }
+  return undefined;
+}
 
 /** The key under which require('vview') finds the API in require.cache. */
 const CJS_KEY = 'vview:api';
@@ -221,9 +237,11 @@ let vviewResolves: Promise<void> | undefined;
  */
 function resolveVview(): Promise<void> {
   vviewResolves ??= (async () => {
-    const api = (await import(new URL('../index.js', import.meta.url).href)) as Record<string, unknown>;
+    // A literal specifier: in the bundle (bin/vview.cjs) it is the bundle's own copy.
+    const api = (await import('../index.js')) as Record<string, unknown>;
     (globalThis as Record<symbol, unknown>)[Symbol.for(API_KEY)] = api;
-    register(`data:text/javascript,${encodeURIComponent(HOOKS)}`, { data: { names: Object.keys(api) } });
+    const own = ownEntry();
+    register(`data:text/javascript,${encodeURIComponent(HOOKS)}`, { data: { names: Object.keys(api), own: own ? pathToFileURL(own).href : '' } });
     const M = Module as unknown as {
       _resolveFilename(request: string, ...rest: unknown[]): string;
       _cache: Record<string, unknown>;
@@ -236,7 +254,9 @@ function resolveVview(): Promise<void> {
     M._cache[CJS_KEY] = cached;
     const resolveFilename = M._resolveFilename;
     M._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]) {
-      return request === 'vview' ? CJS_KEY : resolveFilename.call(this, request, ...rest);
+      if (request === 'vview') return CJS_KEY;
+      const file = resolveFilename.call(this, request, ...rest);
+      return file === own ? CJS_KEY : file;
     };
   })();
   return vviewResolves;
