@@ -261,6 +261,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
   out.touched.clear();
   out.host.clear();
   out.lexical = false;
+  bool verbatim = !path.empty() && path[0] != '/';
   sync();
   std::string cur = path.size() && path[0] == '/' ? std::string("/") : base;
   bool slash = !path.empty() && path.back() == '/';
@@ -284,6 +285,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
     std::string comp = std::move(rest.front());
     rest.pop_front();
     bool last = rest.empty();
+    if (comp == "." || comp == "..") verbatim = false;
     if (comp == ".") continue;
     if (comp == "..") {
       if (last) dot_from = cur;
@@ -297,6 +299,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
     if (out.touched.empty() && under && under(next)) out.touched = next;
     if (cur == "/proc" && !missing) {
       // /proc/self is the reader's own pid: resolve it as the tracee would.
+      if (comp == "self" || comp == "thread-self") verbatim = false;
       if (comp == "self") {
         cur = "/proc/" + std::to_string(tgid);
         continue;
@@ -317,6 +320,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
       }
       Lookup l = in_mount ? lookup(cur_host, next_host) : lookup(cur, next);
       if (l.kind == Lookup::kSymlink) {
+        verbatim = false;
         if (++links > kMaxSymlinks) return -ELOOP;
         if (l.target.empty()) return -ENOENT;
         // /proc magic links (cwd, fd/N, exe) that name no path end the walk here.
@@ -364,6 +368,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
   }
   out.path = std::move(cur);
   out.missing = missing;
+  out.verbatim = verbatim;
   return 0;
 }
 

@@ -29,6 +29,11 @@ struct Canonical {
   // directory, set_mounts): the path the kernel must be given instead, i.e.
   // the host path of what was resolved, followed by the unresolved rest as given.
   std::string host;
+  // A relative path walked from the base name by name, as given: no ".",
+  // "..", /proc/self or symlink on the way (a last component not followed is
+  // fine). From a cwd or dirfd that is a real directory, the kernel given the
+  // path as it is walks the same names.
+  bool verbatim = false;
 };
 
 // What is known of one host path (lstat-like, from readlink).

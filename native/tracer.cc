@@ -283,6 +283,7 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
   }
   // A cwd or dirfd inside a mount's host directory is the view path: what is
   // relative to it is resolved in the view (and given to the kernel in host form).
+  std::string base_host = base;
   bool from_mount = alias(base);
   bool follow = true;
   switch (s.last) {
@@ -314,6 +315,11 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
   out.canonical = std::move(c.path);
   out.host = std::move(c.host);
   out.lexical = c.lexical;
+  // (find in a bind: fstatat and openat of each name relative to the directory's fd.)
+  if (from_mount && c.verbatim && out.host.size() == base_host.size() + 1 + out.raw.size() &&
+      out.host.compare(0, base_host.size(), base_host) == 0 && out.host[base_host.size()] == '/' &&
+      out.host.compare(base_host.size() + 1, std::string::npos, out.raw) == 0)
+    out.verbatim = true;
   out.module = match_prefix(out.canonical, nr);
   if (out.module < 0 && !c.touched.empty()) out.module = match_prefix(c.touched, nr);
   // Relative to a directory inside a mount but leading out of it ("..",
@@ -347,14 +353,17 @@ bool Tracer::native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev) {
   // On a copy: a failure leaves the registers as the tracee set them for JavaScript.
   arch::Regs r = t.regs;
   t.scratch_top = arch::sp(r) - arch::kRedZone;
+  bool changed = false;
   for (size_t i = 0; i < ev.paths.size(); i++) {
     const PathResult& p = ev.paths[i];
     if (p.module < 0 || p.raw.empty()) continue;  // the fd itself: nothing to rewrite
+    if (p.verbatim) continue;  // the kernel reaches the host path from the real directory
     int64_t addr = put_string(t, p.host);
     if (addr < 0) return false;  // JavaScript sees it
     arch::set_arg(r, route.desc->paths[i].arg, (uint64_t)addr);
+    changed = true;
   }
-  if (!set_regs(t.tid, r)) return false;
+  if (changed && !set_regs(t.tid, r)) return false;
   t.regs = r;
   return true;
 }

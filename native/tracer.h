@@ -60,6 +60,10 @@ struct PathResult {
   uint64_t open_flags = 0;  // open family: the flags
   int module = -1;        // owner of the mount prefix it falls under, or -1
   int error = 0;          // -errno from reading / canonicalizing
+  // Relative to a cwd or dirfd in a mount's host directory, and host is that
+  // directory followed by raw (Canonical::verbatim): the kernel given raw
+  // reaches host, so native code need not rewrite it.
+  bool verbatim = false;
 };
 
 struct FdResult {
