@@ -64,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (verb === 'modules') {
-    for (const [name, def] of Object.entries(await builtinModules())) fs.writeSync(1, `${name.padEnd(10)} ${def.description ?? ''}\n`);
+    for (const [name, load] of Object.entries(await builtinModules())) fs.writeSync(1, `${name.padEnd(10)} ${(await load()).description ?? ''}\n`);
     return 0;
   }
   if (verb === 'new-module') {
@@ -113,7 +113,7 @@ export async function main(argv: string[]): Promise<number> {
 
   let config: ViewConfig = { modules: [] };
   const withModules = configFile !== undefined || offline || extra.length > 0 || fakeroot !== undefined;
-  const BUILTIN_MODULES = withModules ? await builtinModules() : {};
+  const BUILTIN_MODULES = withModules ? await builtinModules() : ({} as Awaited<ReturnType<typeof builtinModules>>);
   if (withModules) (await import('./vm/children.js')).watchOwnChildren(); // before modules load: they (and tsx) may spawn
   try {
     if (configFile) config = await (await import('./vm/config.js')).loadConfigFile(configFile, BUILTIN_MODULES);
@@ -123,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
   for (const x of extra) {
-    const def = BUILTIN_MODULES[x.name];
+    const def = await BUILTIN_MODULES[x.name]();
     let options: unknown;
     try {
       options = def.options!(x.options, { baseDir: process.cwd() });
@@ -135,7 +135,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (fakeroot) {
     if (config.modules.some((m) => m.name === 'fakeroot')) fail('--fakeroot: the config already has a fakeroot module');
-    const def = BUILTIN_MODULES.fakeroot;
+    const def = await BUILTIN_MODULES.fakeroot();
     let options: unknown;
     try {
       options = def.options!(fakeroot, { baseDir: process.cwd() });

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { Module, register } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { OptionError, type ModuleDefinition } from './module.js';
 import { importOutside } from './outside.js';
 
@@ -21,9 +21,17 @@ export class ConfigError extends Error {}
 /**
  * The modules a config may name without a file path, by that name. The core
  * knows none of its own: the application (src/cli.ts) passes the built-in
- * ones (src/modules/index.ts); an embedder passes whatever it likes.
+ * ones (src/modules/index.ts); an embedder passes whatever it likes. An entry
+ * is a definition, or a function that loads it, called when a config first
+ * names it (the built-in ones: a view loads only the modules it uses).
  */
-export type ModuleRegistry = Readonly<Record<string, ModuleDefinition<any>>>;
+export type ModuleRegistry = Readonly<Record<string, ModuleDefinition<any> | (() => Promise<ModuleDefinition<any>>)>>;
+
+/** The definition a registry entry names (loaded if it is a loader). */
+export async function registryEntry(registry: ModuleRegistry, name: string): Promise<ModuleDefinition<unknown> | undefined> {
+  const known = Object.hasOwn(registry, name) ? registry[name] : undefined;
+  return typeof known === 'function' ? ((await known()) as ModuleDefinition<unknown>) : known;
+}
 
 export interface ModuleEntry {
   ref: string; // as written
@@ -49,7 +57,12 @@ function keyText(p: KeyPath): string {
 
 /** Where a problem is: "file:line: key: message". */
 class Locator {
-  constructor(private readonly file: string, private readonly doc?: Document, private readonly lines?: LineCounter) {}
+  constructor(
+    private readonly file: string,
+    private readonly doc?: Document,
+    private readonly lines?: LineCounter,
+    private readonly yaml?: typeof import('yaml'),
+  ) {}
   error(key: KeyPath, message: string): ConfigError {
     return new ConfigError(`${this.where(key)}: ${message}`);
   }
@@ -57,7 +70,8 @@ class Locator {
   /** "file:line: key" */
   where(key: KeyPath): string {
     let where = this.file;
-    if (this.doc && this.lines) {
+    if (this.doc && this.lines && this.yaml) {
+      const { isMap, isScalar, isSeq } = this.yaml;
       // Walk the key path; report the line of the deepest key (a mapping key, or a
       // list item), not of its value, which may start on a later line.
       let node: unknown = this.doc.contents;
@@ -87,9 +101,12 @@ export async function loadConfigFile(file: string, registry: ModuleRegistry): Pr
   } catch (e) {
     throw new ConfigError(`${file}: cannot read the config: ${(e as Error).message}`);
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const loc = new Locator(file, doc, lines);
+  // Imported here: the API (src/index.ts) re-exports this file, and a view
+  // without a config file (vview run --bind ...) need not load a YAML parser.
+  const yaml = await import('yaml');
+  const lines = new yaml.LineCounter();
+  const doc = yaml.parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const loc = new Locator(file, doc, lines, yaml);
   if (doc.errors.length) {
     const e = doc.errors[0];
     const line = e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line;
@@ -145,8 +162,8 @@ async function resolve(raw: unknown, baseDir: string, registry: ModuleRegistry, 
 }
 
 async function findModule(ref: string, baseDir: string, registry: ModuleRegistry, err: (m: string) => ConfigError): Promise<ModuleDefinition<unknown>> {
-  const known = Object.hasOwn(registry, ref) ? registry[ref] : undefined;
-  if (known) return known as ModuleDefinition<unknown>;
+  const known = await registryEntry(registry, ref);
+  if (known) return known;
   if (!ref.includes('/') && !/\.(m?js|ts|mts)$/.test(ref))
     throw err(`unknown module "${ref}" (built-in modules: ${Object.keys(registry).join(', ')}; or give a file path)`);
   const file = path.resolve(baseDir, ref);
