@@ -47,6 +47,38 @@ const result = await build({
   external: ['tsx'],
   plugins: [
     {
+      // import fs from 'node:fs' in each of 20 files would copy the module's
+      // 100 properties 20 times at start-up (esbuild's __toESM): one shared
+      // stub per builtin instead, with the names vview imports from it.
+      name: 'builtins',
+      setup(b) {
+        const named = new Map();
+        const walk = (dir) => {
+          for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+            const f = path.join(dir, e.name);
+            if (e.isDirectory()) walk(f);
+            else if (f.endsWith('.js'))
+              for (const m of fs.readFileSync(f, 'utf8').matchAll(/^import\s+(?:\w+\s*,\s*)?\{([^}]*)\}\s*from\s*'(node:[\w/]+)'/gm))
+                for (const n of m[1].split(',').map((x) => x.trim().split(/\s+as\s+/)[0]).filter(Boolean))
+                  named.set(m[2], new Set([...(named.get(m[2]) ?? []), n]));
+          }
+        };
+        walk(path.join(DIST, 'src'));
+        b.onResolve({ filter: /^node:/ }, (args) =>
+          args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin' },
+        );
+        b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
+          const names = [...(named.get(args.path) ?? [])];
+          return {
+            contents:
+              `const m = require(${JSON.stringify(args.path)});\nexport default m;\n` +
+              (names.length ? `export const ${names.map((n) => `${n} = m.${n}`).join(', ')};\n` : ''),
+            loader: 'js',
+          };
+        });
+      },
+    },
+    {
       name: 'vendor',
       // import 'yaml' (also a dynamic one) becomes a bundled stub that requires
       // ./vendor/yaml.cjs, so that it stays lazy and is never a real import().
