@@ -6,7 +6,10 @@
 //     open+close loops on a path outside any mount, the same loops on a path routed to
 //     the hide module's JavaScript handler (answered with ENOENT), a CPU-only loop;
 //   - `make -j2` of a generated C project (40 files), `make clean` between runs;
-//   - startup cost (`true`), for context.
+//   - startup cost (`true`), against `node -e 0` (Node's own start-up) in the same run;
+//   - find over /usr/include shown at /inc by a bind (vview --bind, proot -b): the whole
+//     command, and timed inside the view;
+//   - creating files in a mount (ns per file).
 // under: native; vview with an empty view; vview with a path module (hide of a path the
 // workloads never touch); vview with hide of the path the routed loops hit; proot
 // (`proot -b /tmp:/tmp`) when installed. Every configuration runs pinned
@@ -49,6 +52,10 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS_ENV = Number.parseInt(process.env.BENCH_RUNS ?? '', 10);
 const MICRO_RUNS = QUICK ? 1 : RUNS_ENV > 0 ? RUNS_ENV : 5;
 const MAKE_RUNS = QUICK ? 1 : RUNS_ENV > 0 ? RUNS_ENV : 3;
+// Start-up: a few ms between configurations on a noisy VM, so more runs.
+const STARTUP_RUNS = QUICK ? 3 : RUNS_ENV > 0 ? RUNS_ENV : 30;
+// find over /usr/include in a bind (issue 15), whole command and timed inside the view.
+const INCLUDE_DIR = '/usr/include';
 // mount find: one run (creating 10,000 files in a vfs takes seconds), the median of
 // N.findReps finds inside it.
 const FIND_RUNS = QUICK ? 1 : RUNS_ENV > 0 ? RUNS_ENV : 1;
@@ -73,6 +80,7 @@ const N = {
   netbulkMiB: QUICK ? 64 : 1024,
   // Mount workloads.
   mountOpenclose: { n: scale(100_000), nTraced: scale(10_000) },
+  create: { n: scale(20_000), nTraced: scale(2_000) },
   readMiB: 64,
   readPasses: QUICK ? 3 : 20,
   tree: QUICK ? [10, 10, 20] : [10, 10, 100], // dirs, subdirs per dir, files per subdir
@@ -84,6 +92,10 @@ const BIND_MNT = '/vvbind';
 
 // Targets from the issue, and upstream PRoot 5.4 figures measured earlier on this VM.
 const TARGETS = [
+  { workload: 'startup', configs: ['vview-empty'], pinned: null, max: 1.3, text: '≤×1.3 of node -e 0' },
+  { workload: 'find /usr/include', configs: ['vview-bindinc'], pinned: true, max: 4, text: '≤×4 (pinned)' },
+  { workload: 'find /usr/include', configs: ['vview-bindinc'], pinned: false, max: 6, text: '≤×6 (unpinned)' },
+  { workload: 'mount create', configs: ['vview-vfs'], pinned: true, maxValue: 60_000, text: '≤60 µs (pinned)' },
   { workload: 'getpid', configs: ['vview-empty', 'vview-path'], pinned: null, max: 1.05, text: '≤×1.05' },
   { workload: 'stat', configs: ['vview-path'], pinned: true, max: 12, text: '≤×12 (pinned)' },
   { workload: 'make -j2', configs: ['vview-path'], pinned: true, max: 1.4, text: '≤×1.4 (pinned)' },
@@ -253,7 +265,8 @@ function parseStats(stderr) {
     const m = /^\s+(\S+)\s+(\S+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s*$/.exec(l);
     if (m) handlers.push({ module: m[1], syscall: m[2], calls: +m[3], handlerMs: +m[4], usPerCall: +m[5] });
   }
-  return { summary: lines[i].replace(/^vview: /, ''), handlers };
+  const rss = Number(/monitor: peak RSS ([\d.]+) MB/.exec(stderr)?.[1]);
+  return { summary: lines[i].replace(/^vview: /, ''), handlers, ...(Number.isFinite(rss) ? { rssMB: rss } : {}) };
 }
 
 /** Why a run failed: its stderr's first lines (vview's --stats block left out). */
@@ -297,7 +310,7 @@ function main() {
 
     // Compile the microbenchmarks.
     progress(`compiling microbenchmarks into ${binDir}`);
-    for (const prog of ['getpid', 'stat', 'openclose', 'cpu', 'net', 'seqread', 'mktree', 'timeit']) {
+    for (const prog of ['getpid', 'stat', 'openclose', 'cpu', 'net', 'seqread', 'mktree', 'timeit', 'create']) {
       must(['cc', '-O2', '-Wall', '-o', path.join(binDir, prog), path.join(BENCH_DIR, `${prog}.c`)]);
     }
     const bin = (p) => path.join(binDir, p);
@@ -378,6 +391,20 @@ function main() {
     CONFIGS['vview-bind'] = { label: `vview bind (at ${BIND_MNT})`, wrap: vv(bindCfg), traced: true, vview: true };
     if (proot) CONFIGS['proot-bind'] = { label: `${proot.label} -b`, wrap: (argv) => [proot.bin, '-b', `${bindSrc}:${BIND_MNT}`, ...argv], traced: true, proot: true };
     const mountConfigs = ['native', 'vview-vfs', 'vview-bind', ...(proot ? ['proot-bind'] : [])];
+    // /usr/include shown at /inc (a mount point the host does not have, like the issue's measure).
+    const INC = '/inc';
+    CONFIGS['vview-bindinc'] = {
+      label: `vview --bind ${INCLUDE_DIR}:${INC}`,
+      wrap: (argv) => [VVIEW, 'run', '--stats', '--bind', `${INCLUDE_DIR}:${INC}`, '--', ...argv],
+      traced: true,
+      vview: true,
+    };
+    if (proot) CONFIGS['proot-bindinc'] = { label: `${proot.label} -b ${INCLUDE_DIR}:${INC}`, wrap: (argv) => [proot.bin, '-b', `${INCLUDE_DIR}:${INC}`, ...argv], traced: true, proot: true };
+    const incConfigs = ['native', 'vview-bindinc', ...(proot ? ['proot-bindinc'] : [])];
+    const incDir = (c) => (c === 'native' ? INCLUDE_DIR : INC);
+    const incLines = fs.existsSync(INCLUDE_DIR) ? must(['find', INCLUDE_DIR]).split('\n').filter(Boolean).length : 0;
+    // Start-up: Node's own beside it (the issue's target is a ratio to node -e 0).
+    CONFIGS['node-e0'] = { label: 'node -e 0 (Node alone)', wrap: () => [process.execPath, '-e', '0'], traced: false };
     const mountDir = { native: nativeMnt, 'vview-vfs': VFS_MNT, 'vview-bind': BIND_MNT, 'proot-bind': BIND_MNT };
     const hostDir = { native: nativeMnt, 'vview-bind': bindSrc, 'proot-bind': bindSrc };
     const inMount = (c, rel) => shq(path.join(mountDir[c], rel));
@@ -486,12 +513,13 @@ function main() {
       },
       {
         name: 'startup',
-        desc: 'wall time of `true` (launcher + node + tracer setup)',
+        desc: 'wall time of `true` (launcher + node + tracer setup); ratios to `node -e 0` in the same run',
         kind: 'wall',
-        configs: baseConfigs,
+        configs: ['native', 'node-e0', 'vview-empty', 'vview-path', 'vview-bind', ...(proot ? ['proot'] : [])],
+        baseline: 'node-e0',
         n: () => 1,
         argv: () => ['true'],
-        runs: MICRO_RUNS,
+        runs: STARTUP_RUNS,
       },
       {
         name: 'make -j2',
@@ -574,6 +602,17 @@ function main() {
         runs: MAKE_RUNS,
       },
       {
+        name: 'mount create',
+        desc: 'creating files in a new directory of the mount: open O_CREAT|O_EXCL + close, ns per file (the directory made by the same program)',
+        kind: 'ns',
+        configs: mountConfigs,
+        mount: true,
+        n: (c) => (CONFIGS[c].traced ? N.create.nTraced : N.create.n),
+        argv: (n, c) => [bin('create'), path.join(mountDir[c], 'cr'), String(n)],
+        before: (c) => rmOnHost(c, 'cr'),
+        runs: MICRO_RUNS,
+      },
+      {
         name: 'mount find',
         desc: `find DIR -type f over ${TREE_FILES.toLocaleString('en-US')} files in ${N.tree[0] * (1 + N.tree[1])} directories in the mount, ms per find (median of ${N.findReps} in a row; vfs: the tree is created in the view by the same run first, not timed; native and bind: created on the host before the runs)`,
         kind: 'ms',
@@ -591,6 +630,31 @@ function main() {
         noteText: (ms) => `tree created in the view by mktree: ${ms.toFixed(0)} ms, ${((ms * 1000) / TREE_FILES).toFixed(0)} µs per file (open O_CREAT + close; the ${N.tree[0] * (1 + N.tree[1])} mkdirs included)`,
         runs: FIND_RUNS,
       },
+      ...(incLines
+        ? [
+            {
+              name: 'find /usr/include',
+              desc: `find over ${INCLUDE_DIR} (${incLines.toLocaleString('en-US')} entries), shown at ${INC} by a bind: wall time of the whole command, start-up included`,
+              kind: 'wall',
+              configs: incConfigs,
+              n: () => incLines,
+              nLabel: (n) => `${n.toLocaleString('en-US')} entries`,
+              argv: (n, c) => ['find', incDir(c)],
+              quietStdout: true,
+              runs: MICRO_RUNS,
+            },
+            {
+              name: 'find /usr/include, timed inside',
+              desc: `the same find, timed inside the view (median of 5 in a row, start-up not included), ms`,
+              kind: 'ms',
+              configs: incConfigs,
+              n: () => incLines,
+              nLabel: (n) => `${n.toLocaleString('en-US')} entries`,
+              argv: (n, c) => [bin('timeit'), '-r', '5', '-l', String(n), 'find', incDir(c)],
+              runs: MICRO_RUNS,
+            },
+          ]
+        : []),
     ].filter((w) => !ONLY || ONLY.test(w.name));
 
     const results = [];
@@ -681,11 +745,13 @@ function main() {
       return `${r.median.toFixed(3)} s`;
     };
     const fmtRatio = (x) => (Number.isFinite(x) ? `×${x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)}` : '—');
-    const header = ['workload', 'config', 'pin', 'N', 'runs', 'median', 'vs native', 'target'];
+    const header = ['workload', 'config', 'pin', 'N', 'runs', 'median', 'vs native', 'vs proot', 'target'];
     const table = [];
     for (const w of WORKLOADS) {
       for (const pinned of [true, false]) {
+        const prootRow = results.find((r) => r.workload === w.name && r.pinned === pinned && CONFIGS[r.config]?.proot);
         for (const r of results.filter((r) => r.workload === w.name && r.pinned === pinned)) {
+          const vsProot = prootRow && CONFIGS[r.config]?.vview && Number.isFinite(prootRow.median) ? r.median / prootRow.median : NaN;
           table.push([
             r.workload,
             r.label,
@@ -693,24 +759,26 @@ function main() {
             r.nLabel ?? (r.unit === 'ns/call' || r.unit === 'ms' ? r.n.toLocaleString('en-US') : r.workload.startsWith('make -j2') ? `${r.n} files` : ''),
             `${r.values.length}${r.errors.length ? `/${r.values.length + r.errors.length}` : ''}`,
             fmtVal(r),
-            r.config === (w.baseline ?? 'native') ? '' : fmtRatio(r.ratio),
+            r.config === (w.baseline ?? 'native') ? (w.baseline ? '(base)' : '') : fmtRatio(r.ratio),
+            Number.isFinite(vsProot) ? fmtRatio(vsProot) : '',
             r.target ? `${r.target.text} ${!Number.isFinite(r.median) ? 'not measured' : QUICK ? '(quick: not judged)' : r.target.met ? 'met' : 'MISSED'}` : '',
           ]);
         }
         for (const ref of REFERENCES.filter((x) => x.workload === w.name && x.pinned === pinned)) {
-          table.push([ref.workload, `${ref.config} (ref.*)`, 'pinned', '', '', 'not run', fmtRatio(ref.ratio), '']);
+          table.push([ref.workload, `${ref.config} (ref.*)`, 'pinned', '', '', 'not run', fmtRatio(ref.ratio), '', '']);
         }
       }
       table.push(null);
     }
     const widths = header.map((h, i) => Math.max(h.length, ...table.filter(Boolean).map((r) => r[i].length)));
-    const right = new Set([3, 4, 5, 6]);
+    const right = new Set([3, 4, 5, 6, 7]);
     const line = (cells) => cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
     const sep = widths.map((w) => '-'.repeat(w)).join('  ');
     const out = [];
     out.push('');
     out.push(`vview benchmark — ${new Date().toISOString()} — ${os.cpus().length} CPUs, ${os.release()}, node ${process.version}${QUICK ? ' — QUICK MODE (smoke only, figures not meaningful)' : ''}`);
-    out.push('ns = per call (clock_gettime around the loop, process startup excluded); ×native = same pinning');
+    out.push('ns = per call (clock_gettime around the loop, process startup excluded); vs native = same pinning, or to the row marked (base)');
+    out.push('vs proot = a vview row against the proot row of the same workload and pinning, in the same run');
     out.push(`pinned = taskset -c 0 around the whole command (tracer and tracee share one CPU)`);
     out.push('');
     out.push(line(header));
@@ -790,6 +858,18 @@ function main() {
       out.push('startup and the untimed setup in the same run (writing the file, creating the file, cp -a of the project and');
       out.push('running the binary, creating the tree in the vfs):');
       out.push(...mountLines);
+    }
+
+    // The monitor's peak RSS (vview --stats), per configuration: the largest of its runs.
+    const rss = new Map();
+    for (const r of results) {
+      const mb = r.stats?.rssMB;
+      if (Number.isFinite(mb)) rss.set(r.label, Math.max(rss.get(r.label) ?? 0, mb));
+    }
+    if (rss.size) {
+      out.push('');
+      out.push('vview monitor peak RSS (--stats; per configuration, the largest over the median runs of its rows; start-up target ≤ 60 MB):');
+      for (const [label, mb] of rss) out.push(`  ${label.padEnd(40)} ${mb.toFixed(1)} MB${mb > 60 ? '  OVER' : ''}`);
     }
 
     // --stats summaries.

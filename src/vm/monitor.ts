@@ -268,6 +268,7 @@ function printStats(fd: number, router: Router, s: ReturnType<ReturnType<typeof 
   const lines = [`vview: ${elapsed.toFixed(3)} s; ${s.stops} tracer stops, ${s.fastResumes} resumed in native code, ${s.jsEvents} handed to JavaScript, ${s.lookups} host path lookups, ${s.cacheHits} answered from the cache`];
   if (s.nativeRewrites) lines.push(`  mounts: ${s.nativeRewrites} calls rewritten to their host path in native code`);
   if (s.statsEmulated || s.statsPatched) lines.push(`  stat view: ${s.statsEmulated} stat calls answered in native code, ${s.statsPatched} run by the kernel and shown at exit`);
+  lines.push(`  monitor: peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB`);
   if (s.emuRequests || s.emuStops) lines.push(`  ptrace in the view: ${s.emuRequests} requests answered, ${s.emuStops} stops reported to inner tracers, ${s.emuWaits} waits seen, ${s.emuWakes} waits woken`);
   const arch = currentArch();
   const top = Object.entries(s.seccompStops)
