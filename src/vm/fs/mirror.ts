@@ -180,7 +180,8 @@ export class Mirror {
 
   lstat(rel: string): fs.BigIntStats | undefined {
     try {
-      return fs.lstatSync(this.host(rel), { bigint: true });
+      // (No exception for a missing name: an open that creates asks this first.)
+      return fs.lstatSync(this.host(rel), { bigint: true, throwIfNoEntry: false });
     } catch {
       return undefined;
     }
