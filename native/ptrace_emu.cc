@@ -28,6 +28,7 @@ namespace vview {
 namespace {
 
 constexpr unsigned kOptMask = PTRACE_O_MASK;  // the options the kernel knows
+constexpr long kSetSyscallInfo = 0x4212;      // PTRACE_SET_SYSCALL_INFO (Linux 6.16; not in these headers)
 
 // Real, effective, saved uid.
 bool uids(pid_t pid, long u[3]) {
@@ -443,6 +444,23 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
         iov.iov_len = mine.iov_len;
         if (write_mem(t.tid, data, &iov, sizeof iov) != 0) return -EFAULT;
       }
+      return 0;
+    }
+    case kSetSyscallInfo: {
+      // The kernel's checks (reserved, flags, size), with the op the inner
+      // tracer was shown: NONE where it sees no syscall stop.
+      unsigned char buf[256];
+      size_t len = addr < sizeof buf ? (size_t)addr : sizeof buf;
+      if (len < 1) return -EINVAL;
+      if (read_mem(t.tid, data, buf, len) != 0) return -EFAULT;
+      bool sysgood = e.options & PTRACE_O_TRACESYSGOOD;
+      int op = e.synth ? 0
+               : e.kind == EmuTracee::Seccomp ? PTRACE_SYSCALL_INFO_SECCOMP
+               : e.kind == EmuTracee::SysEntry && sysgood ? PTRACE_SYSCALL_INFO_ENTRY
+               : e.kind == EmuTracee::SysExit && sysgood ? PTRACE_SYSCALL_INFO_EXIT : 0;
+      // Changing the kind of stop, or a stop that is not a syscall stop: EINVAL.
+      if (buf[0] != op || op == 0) return -EINVAL;
+      if (ptrace((enum __ptrace_request)kSetSyscallInfo, x.tid, (void*)len, buf) != 0) return -errno;
       return 0;
     }
     case PTRACE_SETREGS:
