@@ -268,7 +268,8 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
   bool how_ok = true;
   if (s.last == kLastOpenhow) {
     how_ok = read_mem(t.tid, arch::arg(r, s.flags), &how, sizeof how) == 0;
-    if (how_ok) resolve = how.resolve;
+    // Unknown bits: the kernel refuses the open_how (EINVAL) before any walk.
+    if (how_ok && !(how.resolve & ~(uint64_t)0x3f)) resolve = how.resolve;
   }
   const bool scoped = resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT);
   std::string base;

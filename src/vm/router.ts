@@ -67,6 +67,8 @@ export class Router {
   private readonly refusedSeen = new Set<string>();
   /** Refuse the exec of a 32-bit program (see nativeConfig). */
   private archCheck = false;
+  /** 32-bit programs whose exec was refused (the message is printed once each). */
+  private readonly foreignSeen = new Set<string>();
   /** Calls whose handler has not answered yet (tracee parked). */
   inFlight = 0;
   onSettled: () => void = () => {};
@@ -206,7 +208,8 @@ export class Router {
     if (this.archCheck && (name === 'execve' || name === 'execveat')) {
       const foreign = this.foreignExec(ev, name);
       if (foreign) {
-        this.warn(`${foreign}: a 32-bit program; with modules loaded, vview runs x86-64 programs only (exec refused: Exec format error)`);
+        if (!this.foreignSeen.has(foreign) && !this.isLoaderProbe(foreign)) this.warn(`${foreign}: a 32-bit program; with modules loaded, vview runs x86-64 programs only (exec refused: Exec format error)`);
+        this.foreignSeen.add(foreign);
         this.resume(ev.tid, { kind: 'return', value: -BigInt(errnoNumber('ENOEXEC')) }, 'vview', this.traceText(ev, name));
         return;
       }
@@ -390,6 +393,15 @@ export class Router {
     const elf = head[0] === 0x7f && head.toString('latin1', 1, 4) === 'ELF';
     const ELFCLASS32 = 1;
     return elf && head[4] === ELFCLASS32 ? raw || file : undefined;
+  }
+
+  /**
+   * A 32-bit dynamic loader run as a program (ldd tries /lib/ld-linux.so.2
+   * --verify on every binary and takes a failure as "not this one"): refused
+   * without a message, which would only be noise there.
+   */
+  private isLoaderProbe(raw: string): boolean {
+    return /(^|\/)ld-linux\.so\.2$/.test(raw);
   }
 
   // ---- exit ------------------------------------------------------------------

@@ -88,7 +88,8 @@ function unscopedHow(call: SyscallCall): number | undefined {
   if (size < 24) return undefined; // EINVAL from the kernel
   const how = call.mem.read(call.ptr(2), 24);
   const resolve = how.readBigUInt64LE(16);
-  if (resolve === 0n) return undefined;
+  // None, or bits the kernel does not know: it answers EINVAL itself.
+  if (resolve === 0n || (resolve & ~0x3fn) !== 0n) return undefined;
   how.writeBigUInt64LE(resolve & RESOLVE_CACHED, 16);
   const at = call.mem.alloc(24);
   call.mem.write(at, how);
