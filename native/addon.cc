@@ -48,7 +48,7 @@ int64_t GetI64(const Napi::Object& o, const char* k, int64_t dflt) {
   return v.IsNumber() ? v.As<Napi::Number>().Int64Value() : dflt;
 }
 
-// configure({ routes: [[nr, bits]], prefixes: [{path, module, nrs, direct}], aliases: [[host, view]] })
+// configure({ routes: [[nr, bits]], prefixes: [{path, module, nrs, direct}], objects: [[dev, ino, module]], aliases: [[host, view]] })
 // A route's path and fd arguments come from the generated syscall description.
 Napi::Value Configure(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -76,6 +76,20 @@ Napi::Value Configure(const Napi::CallbackInfo& info) {
       };
       T().add_prefix(p.Get("path").As<Napi::String>(), GetInt(p, "module", -1), ints("nrs"), ints("direct"));
     }
+  }
+  // objects: [[dev, ino, module]]: path calls reaching that object by any name go to module.
+  Napi::Value ov = cfg.Get("objects");
+  if (ov.IsArray()) {
+    Napi::Array os = ov.As<Napi::Array>();
+    std::map<std::pair<uint64_t, uint64_t>, int> objects;
+    for (uint32_t i = 0; i < os.Length(); i++) {
+      Napi::Array o = os.Get(i).As<Napi::Array>();
+      bool lossless = true;
+      uint64_t dev = o.Get(0u).As<Napi::BigInt>().Uint64Value(&lossless);
+      uint64_t ino = o.Get(1u).As<Napi::BigInt>().Uint64Value(&lossless);
+      objects[{dev, ino}] = o.Get(2u).As<Napi::Number>().Int32Value();
+    }
+    T().resolver.set_objects(std::move(objects));
   }
   Napi::Value av = cfg.Get("aliases");
   if (av.IsArray()) {
@@ -254,6 +268,7 @@ Napi::Value Next(const Napi::CallbackInfo& info) {
         const auto& pr = ev.paths[i];
         p.Set("raw", Napi::String::New(env, pr.raw));
         if (!pr.error) p.Set("canonical", Napi::String::New(env, pr.canonical));
+        else if (pr.module >= 0) p.Set("error", Napi::Number::New(env, pr.error));
         if (!pr.host.empty()) p.Set("host", Napi::String::New(env, pr.host));
         if (pr.lexical) p.Set("lexical", Napi::Boolean::New(env, true));
         p.Set("module", Napi::Number::New(env, pr.module));

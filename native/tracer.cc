@@ -265,9 +265,20 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
       fd_itself = true;
     }
   }
+  // openat2's RESOLVE_* flags: the walk is the kernel's, scoped to the dirfd.
+  uint64_t resolve = 0;
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  bool how_ok = true;
+  if (s.last == kLastOpenhow) {
+    how_ok = read_mem(t.tid, arch::arg(r, s.flags), &how, sizeof how) == 0;
+    // Unknown bits: the kernel refuses the open_how (EINVAL) before any walk.
+    if (how_ok && !(how.resolve & ~(uint64_t)0x3f)) resolve = how.resolve;
+  }
+  const bool scoped = resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT);
   std::string base;
   int e = 0;
-  if (!fd_itself && out.raw[0] == '/') base = "/";
+  if (!fd_itself && out.raw[0] == '/' && !scoped) base = "/";
   else if (dirfd == AT_FDCWD || s.dirfd < 0) e = resolver.cwd(t.tid, base);
   else e = resolver.fd_path(t.tid, dirfd, base);
   if (e) {
@@ -283,6 +294,12 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
     const SyscallDesc* d = routes_[nr].desc;
     if (alias(out.canonical) && d->effect == kEffectQuery && d->access_mode < 0) return;
     out.module = match_prefix(out.canonical, nr);
+    if (out.module < 0 && resolver.has_objects()) {
+      char p[64];
+      if (dirfd == AT_FDCWD || s.dirfd < 0) snprintf(p, sizeof p, "/proc/%d/cwd", t.tid);
+      else snprintf(p, sizeof p, "/proc/%d/fd/%d", t.tid, dirfd);
+      out.module = resolver.object_of(p, true);
+    }
     return;
   }
   // A cwd or dirfd inside a mount's host directory is the view path: what is
@@ -298,10 +315,8 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
       break;
     }
     case kLastOpenhow: {
-      struct open_how how;
-      memset(&how, 0, sizeof how);
       // RESOLVE_* flags, or an unreadable open_how: never done natively.
-      if (read_mem(t.tid, arch::arg(r, s.flags), &how, sizeof how) == 0 && how.resolve == 0) out.open_flags = how.flags;
+      if (how_ok && how.resolve == 0) out.open_flags = how.flags;
       else out.open_flags = ~0ull;
       follow = !(how.flags & O_NOFOLLOW) && !((how.flags & O_CREAT) && (how.flags & O_EXCL));
       break;
@@ -310,9 +325,17 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
   Canonical c;
   PathResolver::Under under;
   if (!prefixes_.empty()) under = [this, nr](const std::string& p) { return match_prefix(p, nr) >= 0; };
-  e = resolver.canonicalize(t.tid, t.tgid, base, out.raw, follow, under, c, from_mount);
+  e = resolver.canonicalize(t.tid, t.tgid, base, out.raw, follow, under, c, from_mount, resolve);
   if (e) {
     out.error = e;
+    // A scoped walk that fails after entering a module's path: the kernel's
+    // own walk could reach another object (a mount's host directory), so the
+    // module's path answers the error (the router returns it).
+    if (resolve) {
+      if (!c.touched.empty()) out.module = match_prefix(c.touched, nr);
+      if (out.module < 0) out.module = c.object_module;
+      if (out.module < 0 && from_mount) out.module = match_prefix(base, nr);
+    }
     return;
   }
   out.canonical = std::move(c.path);
@@ -320,6 +343,10 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
   out.lexical = c.lexical;
   out.module = match_prefix(out.canonical, nr);
   if (out.module < 0 && !c.touched.empty()) out.module = match_prefix(c.touched, nr);
+  // An object a module claims by identity, reached by another name (a bind
+  // alias, a renamed parent, a hard link): that module, before a mount the
+  // name goes through (the object is more specific than the mount).
+  if (c.object_module >= 0) out.module = c.object_module;
   // Relative to a directory inside a mount but leading out of it ("..",
   // a symlink out): the kernel would start from the host directory, so the
   // mount's module rewrites it.

@@ -124,7 +124,7 @@ export async function run(opts: RunOptions): Promise<number> {
     throw new SetupError((e as Error).message);
   }
   const cfg = router.nativeConfig();
-  n.configure({ routes: cfg.routes, prefixes: cfg.prefixes, aliases: [...aliases.entries] });
+  n.configure({ routes: cfg.routes, prefixes: cfg.prefixes, objects: cfg.objects, aliases: [...aliases.entries] });
 
   const [cmd, ...rest] = opts.command;
   // bin/vview records which fds the caller passed before Node marked them all

@@ -19,6 +19,8 @@ export interface NativePath {
   /** A component before the last did not exist: the canonical path is lexical from there. */
   lexical?: boolean;
   module: number;
+  /** -errno: native code's walk refused the path (openat2's RESOLVE_* scope) after it reached this module. */
+  error?: number;
 }
 export interface NativeFd {
   fd: number;
@@ -79,7 +81,8 @@ export interface NativePrefix {
 
 export interface Native {
   /** aliases: [host directory, view path]: a cwd or dirfd below host is taken as the view path. */
-  configure(cfg: { routes: NativeRoute[]; prefixes: NativePrefix[]; aliases?: [string, string][] }): void;
+  /** objects: [dev, ino, module]: path calls that reach that object by any name go to the module. */
+  configure(cfg: { routes: NativeRoute[]; prefixes: NativePrefix[]; objects?: [bigint, bigint, number][]; aliases?: [string, string][] }): void;
   /** utimensat(2) with nanoseconds, not following a final symlink: 0 or -errno. */
   utimens(path: string, atimeNs: bigint, mtimeNs: bigint): number;
   /** mknod(2): 0 or -errno. */

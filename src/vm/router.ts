@@ -3,6 +3,7 @@
  * (and so the seccomp filter), and sends each call native code hands up to the
  * module(s) that claimed it, then applies the answer.
  */
+import fs from 'node:fs';
 import { currentArch, type SyscallName } from './arch/index.js';
 import { SYSCALL_SPECS } from './syscalls/table.js';
 import { REFUSALS } from './syscalls/spec.js';
@@ -59,6 +60,7 @@ export class Router {
   private readonly byFd = new Map<number, number[]>();
   private readonly refused = new Map<number, { errno: string; why: string }>();
   private readonly prefixes: NativePrefix[] = [];
+  private readonly objects: [bigint, bigint, number][] = [];
   /** Some module serves whole subtrees: every path syscall is a candidate. */
   private mounts = false;
   /** Path syscalls that modules with narrowed prefixes (paths.syscalls) asked for. */
@@ -67,6 +69,10 @@ export class Router {
   private readonly stats = new Map<string, StatRow>();
   private readonly reported = new Set<string>();
   private readonly refusedSeen = new Set<string>();
+  /** Refuse the exec of a 32-bit program (see nativeConfig). */
+  private archCheck = false;
+  /** 32-bit programs whose exec was refused (the message is printed once each). */
+  private readonly foreignSeen = new Set<string>();
   /** Calls whose handler has not answered yet (tracee parked). */
   inFlight = 0;
   onSettled: () => void = () => {};
@@ -96,6 +102,7 @@ export class Router {
       const nrs = paths.syscalls?.map((n) => numbers[n]);
       const direct = paths.direct?.map((n) => numbers[n]);
       for (const p of paths.prefixes) this.prefixes.push({ path: p, module: i, ...(nrs && { nrs }), ...(direct && { direct }) });
+      for (const o of paths.objects ?? []) this.objects.push([o.dev, o.ino, i]);
     });
     // Two mounts one inside the other: which one serves a path would depend on
     // the order of lookups; refused.
@@ -116,7 +123,9 @@ export class Router {
   }
 
   /** The routing table for native code; `traced` is what the seccomp filter stops. */
-  nativeConfig(): { routes: NativeRoute[]; prefixes: NativePrefix[]; traced: number[]; tracedIfArg: ArgRoute[]; modulesRoute: boolean } {
+  nativeConfig(): {
+    routes: NativeRoute[]; prefixes: NativePrefix[]; objects: [bigint, bigint, number][]; traced: number[]; tracedIfArg: ArgRoute[]; modulesRoute: boolean;
+  } {
     const routes: NativeRoute[] = [];
     const { numbers } = this.arch;
     for (const [name, spec] of Object.entries(SYSCALL_SPECS) as [SyscallName, (typeof SYSCALL_SPECS)[SyscallName]][]) {
@@ -150,7 +159,21 @@ export class Router {
     // Only the ptrace emulation routes: no module sees any call, so i386 and
     // x32 calls need not be refused (the empty view stays transparent for them).
     const modulesRoute = routes.some(([, bits]) => (bits & ~RouteBits.Emu) !== 0);
-    return { routes, prefixes: this.prefixes, traced, tracedIfArg, modulesRoute };
+    // With modules, a 32-bit program would get ENOSYS for every call (the
+    // filter's i386/x32 answer) and die of it: its exec is refused first.
+    this.archCheck = modulesRoute;
+    if (modulesRoute) {
+      for (const name of EXECS) {
+        const nr = numbers[name];
+        const r = routes.find(([n]) => n === nr);
+        if (r) r[1] |= RouteBits.Name;
+        else routes.push([nr, RouteBits.Name]);
+        if (!traced.includes(nr)) traced.push(nr);
+        const k = tracedIfArg.findIndex(([n]) => n === nr);
+        if (k >= 0) tracedIfArg.splice(k, 1);
+      }
+    }
+    return { routes, prefixes: this.prefixes, objects: this.objects, traced, tracedIfArg, modulesRoute };
   }
 
   /** The argument every module routing nr by name agrees must be non-zero for a stop, if any. */
@@ -184,6 +207,23 @@ export class Router {
       this.resume(ev.tid, { kind: 'return', value: -BigInt(errnoNumber(refuse.errno)) }, 'vview', text);
       return;
     }
+    // A path native code's walk refused (openat2's RESOLVE_* scope) after it
+    // reached a module: the kernel's own walk from the host could reach
+    // another object, so the view answers the walk's error.
+    const refusedPath = ev.paths.find((p) => p.module >= 0 && p.error !== undefined);
+    if (refusedPath) {
+      this.resume(ev.tid, { kind: 'return', value: BigInt(refusedPath.error!) }, this.modules[refusedPath.module].name, this.traceText(ev, name));
+      return;
+    }
+    if (this.archCheck && (name === 'execve' || name === 'execveat')) {
+      const foreign = this.foreignExec(ev, name);
+      if (foreign) {
+        if (!this.foreignSeen.has(foreign) && !this.isLoaderProbe(foreign)) this.warn(`${foreign}: a 32-bit program; with modules loaded, vview runs x86-64 programs only (exec refused: Exec format error)`);
+        this.foreignSeen.add(foreign);
+        this.resume(ev.tid, { kind: 'return', value: -BigInt(errnoNumber('ENOEXEC')) }, 'vview', this.traceText(ev, name));
+        return;
+      }
+    }
     const order: { module: number; route: 'name' | 'path' | 'fd' }[] = [];
     const add = (module: number, route: 'name' | 'path' | 'fd') => {
       if (!order.some((o) => o.module === module)) order.push({ module, route });
@@ -200,7 +240,16 @@ export class Router {
     return m.paths?.handlers?.[name] ?? m.paths?.other;
   }
 
-  private runChain(ev: SyscallEvent, name: SyscallName, order: { module: number; route: 'name' | 'path' | 'fd' }[], from: number): void {
+  /**
+   * Offers the call to each module in order. A module that answers `forward`
+   * lets the call run as it otherwise would: the modules after it (say, the
+   * mount a path goes through) still decide how, and its exit hook runs after
+   * theirs. Any other answer ends the chain.
+   */
+  private runChain(
+    ev: SyscallEvent, name: SyscallName, order: { module: number; route: 'name' | 'path' | 'fd' }[], from: number,
+    forwarded: { module: string; hooks: ExitHook[] } | undefined = undefined,
+  ): void {
     for (let i = from; i < order.length; i++) {
       const { module, route } = order[i];
       const mod = this.modules[module];
@@ -221,8 +270,8 @@ export class Router {
         answer.then(
           (a) => {
             this.account(mod.name, name, t0);
-            if (a) this.apply(ev, name, mod.name, a);
-            else this.runChain(ev, name, order, i + 1);
+            if (a) this.settle(ev, name, mod.name, a, order, i, forwarded);
+            else this.runChain(ev, name, order, i + 1, forwarded);
           },
           (err) => {
             this.account(mod.name, name, t0);
@@ -236,12 +285,31 @@ export class Router {
       }
       this.account(mod.name, name, t0);
       if (answer) {
-        this.apply(ev, name, mod.name, answer);
+        this.settle(ev, name, mod.name, answer, order, i, forwarded);
         return;
       }
     }
+    if (forwarded) {
+      this.apply(ev, name, forwarded.module, { kind: 'forward', onExit: chainHooks(forwarded.hooks) });
+      return;
+    }
     // Nobody answered: the kernel runs it.
     this.resume(ev.tid, { kind: 'forward' }, this.trace ? 'kernel' : '', this.trace ? this.traceText(ev, name) : '');
+  }
+
+  /** Module order[i] answered `a` (see runChain). */
+  private settle(
+    ev: SyscallEvent, name: SyscallName, module: string, a: Action, order: { module: number; route: 'name' | 'path' | 'fd' }[], i: number,
+    forwarded: { module: string; hooks: ExitHook[] } | undefined,
+  ): void {
+    if (a.kind === 'forward' && i + 1 < order.length) {
+      const hooks = [...(forwarded?.hooks ?? []), ...(a.onExit ? [a.onExit] : [])];
+      this.runChain(ev, name, order, i + 1, { module: forwarded?.module ?? module, hooks });
+      return;
+    }
+    // The kernel runs it (forwarded or rewritten): the earlier modules' hooks see the exit too.
+    if (forwarded?.hooks.length && a.kind !== 'return') a = { ...a, onExit: chainHooks([...forwarded.hooks, ...(a.onExit ? [a.onExit] : [])]) };
+    this.apply(ev, name, module, a);
   }
 
   private failed(ev: SyscallEvent, name: SyscallName, module: string, err: unknown): void {
@@ -294,6 +362,56 @@ export class Router {
     }
     const r = this.native.resume(tid, action);
     if (r < 0) this.pending.delete(tid);
+  }
+
+  /**
+   * The program an execve/execveat would run, when it is a 32-bit ELF (i386,
+   * or x32): its path as the process gave it. Undefined otherwise, or when the
+   * kernel will refuse the call anyway (it answers then).
+   */
+  private foreignExec(ev: SyscallEvent, name: 'execve' | 'execveat'): string | undefined {
+    const mem = this.memory(ev.tid);
+    const at = name === 'execveat' ? 1 : 0;
+    let raw: string;
+    try {
+      raw = ev.paths[0]?.raw ?? mem.readString(ev.args[at]);
+    } catch {
+      return undefined;
+    }
+    let file: string;
+    const p = ev.paths[0];
+    if (p?.host !== undefined) file = p.host;
+    else if (p?.canonical !== undefined && p.raw !== '') file = p.canonical;
+    else {
+      const dirfd = name === 'execveat' ? Number(BigInt.asIntN(32, ev.args[0])) : -100;
+      const base = dirfd === -100 ? `/proc/${ev.tid}/cwd` : `/proc/${ev.tid}/fd/${dirfd}`;
+      if (raw === '') file = base;
+      else if (raw.startsWith('/')) file = raw.replace(/^\/proc\/(self|thread-self)(?=\/|$)/, (_m, w: string) => (w === 'self' ? `/proc/${ev.pid}` : `/proc/${ev.pid}/task/${ev.tid}`));
+      else file = `${base}/${raw}`;
+    }
+    const head = Buffer.alloc(20);
+    try {
+      const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      try {
+        if (fs.readSync(fd, head, 0, 20, 0) < 20) return undefined;
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      return undefined;
+    }
+    const elf = head[0] === 0x7f && head.toString('latin1', 1, 4) === 'ELF';
+    const ELFCLASS32 = 1;
+    return elf && head[4] === ELFCLASS32 ? raw || file : undefined;
+  }
+
+  /**
+   * A 32-bit dynamic loader run as a program (ldd tries /lib/ld-linux.so.2
+   * --verify on every binary and takes a failure as "not this one"): refused
+   * without a message, which would only be noise there.
+   */
+  private isLoaderProbe(raw: string): boolean {
+    return /(^|\/)ld-linux\.so\.2$/.test(raw);
   }
 
   // ---- exit ------------------------------------------------------------------
@@ -408,6 +526,35 @@ export class Router {
     return [...this.stats.values()].sort((a, b) => b.calls - a.calls);
   }
 }
+
+/**
+ * Several modules' exit hooks as one: the last one (the module closest to the
+ * kernel) sees the result first; each earlier one sees the result as the later
+ * ones left it. RESTART from any of them restarts the call.
+ */
+function chainHooks(hooks: ExitHook[]): ExitHook | undefined {
+  if (hooks.length <= 1) return hooks[0];
+  return (exit: SyscallExit) => {
+    let cur = exit;
+    let changed: number | bigint | undefined;
+    const step = (k: number): ReturnType<ExitHook> => {
+      if (k < 0) return changed;
+      const next = (v: number | bigint | typeof RESTART | void): ReturnType<ExitHook> => {
+        if (v === RESTART) return RESTART;
+        if (v !== undefined) {
+          changed = v;
+          cur = { ...cur, result: Number(v) };
+        }
+        return step(k - 1);
+      };
+      const r = hooks[k](cur);
+      return r instanceof Promise ? r.then(next) : next(r);
+    };
+    return step(hooks.length - 1);
+  };
+}
+
+const EXECS = ['execve', 'execveat'] as const;
 
 function push(m: Map<number, number[]>, k: number, v: number): void {
   const l = m.get(k);
