@@ -4,10 +4,12 @@
  * leaves it exactly as it was, with a message that names it and says why.
  *
  * - The lock is an advisory flock(2) on a companion file next to the state,
- *   `.NAME.lock` (mode 0600, kept: removing it would let two runs lock two
- *   different files of that name). The state file itself cannot carry it, as
- *   each save replaces its inode. The kernel drops the lock when the holder
- *   dies, even by kill -9, so a lock is never stale.
+ *   `.NAME.lock` (mode 0600), removed by its holder when it is done. The
+ *   state file itself cannot carry it, as each save replaces its inode. The
+ *   kernel drops the lock when the holder dies, even by kill -9, so a lock is
+ *   never stale (a file left by a killed run is simply locked again). A
+ *   locker checks that the name still leads to the file it locked: the
+ *   holder may have removed it in between.
  * - A save writes a new private file next to the state (O_EXCL, 0600), fsyncs
  *   it, gives it the mode of the file it replaces (a 0444 state stays 0444),
  *   renames it over the state and fsyncs the directory.
@@ -67,13 +69,22 @@ export interface StateLock {
  */
 export function lockStateFile(file: string, what: string): StateLock {
   const lockPath = path.join(path.dirname(file), `.${path.basename(file)}.lock`);
-  let fd: number;
-  try {
-    fd = fs.openSync(lockPath, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
-  } catch (e) {
-    throw new StateFileError(`${file}: cannot lock ${what}: ${lockPath}: ${reasonOf(e)}`, EXIT_STATE_BUSY);
+  let fd = -1;
+  let r = 0;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fd = fs.openSync(lockPath, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+    } catch (e) {
+      throw new StateFileError(`${file}: cannot lock ${what}: ${lockPath}: ${reasonOf(e)}`, EXIT_STATE_BUSY);
+    }
+    r = native().flock(fd, LOCK_EX | LOCK_NB);
+    if (r < 0) break;
+    const held = fs.fstatSync(fd);
+    const named = fs.statSync(lockPath, { throwIfNoEntry: false });
+    if (named && named.ino === held.ino && named.dev === held.dev) break;
+    fs.closeSync(fd); // removed by the run that held it: lock the new one
+    if (attempt > 100) throw new StateFileError(`${file}: cannot lock ${what}: ${lockPath} keeps changing`, EXIT_STATE_BUSY);
   }
-  const r = native().flock(fd, LOCK_EX | LOCK_NB);
   if (r < 0) {
     let holder = '';
     try {
@@ -103,6 +114,7 @@ export function lockStateFile(file: string, what: string): StateLock {
     release() {
       if (!held) return;
       held = false;
+      fs.rmSync(lockPath, { force: true }); // while still holding it (see the header)
       native().flock(fd, LOCK_UN);
       fs.closeSync(fd);
     },
@@ -118,7 +130,7 @@ export function writeFileAtomically(file: string, write: (fd: number) => void, w
   const dir = path.dirname(file);
   const fail = (e: unknown, step: string): never => {
     if (e instanceof StateFileError) throw e;
-    throw new StateFileError(`${file}: ${what} was not saved (${step}: ${reasonOf(e)}); the previous ${what} is unchanged`, EXIT_SAVE_FAILED);
+    throw new StateFileError(`${file}: ${what} was not saved (${step}: ${reasonOf(e)}); the file is unchanged`, EXIT_SAVE_FAILED);
   };
   let mode = 0o600;
   try {
