@@ -184,7 +184,7 @@ std::vector<std::string> Strings(const Napi::Value& v) {
   return out;
 }
 
-// spawn({ candidates, argv, traced: [nr...], tracedIfArg?: [[nr, arg]...], filter: bool, notFound, denied }) -> pid
+// spawn({ candidates, argv, traced: [nr...], tracedIfArg?: [[nr, arg, eq?]...], filter: bool, notFound, denied }) -> pid
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = info[0].As<Napi::Object>();
@@ -206,7 +206,9 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
       Napi::Array ca = c.As<Napi::Array>();
       for (uint32_t i = 0; i < ca.Length(); i++) {
         Napi::Array pair = ca.Get(i).As<Napi::Array>();
-        cond.push_back({pair.Get(0u).As<Napi::Number>().Uint32Value(), pair.Get(1u).As<Napi::Number>().Uint32Value()});
+        vview::ArgRoute r{pair.Get(0u).As<Napi::Number>().Uint32Value(), pair.Get(1u).As<Napi::Number>().Uint32Value()};
+        if (pair.Length() > 2) r.eq = pair.Get(2u).As<Napi::Number>().Int64Value();
+        cond.push_back(r);
       }
     }
     req.filter = vview::build_filter(nrs, cond, o.Get("foreignAllowed").ToBoolean());

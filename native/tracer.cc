@@ -177,7 +177,11 @@ void Tracer::cont(pid_t tid, int sig) {
 }
 
 int Tracer::resume_req(const Tracee& t) const {
-  return t.await_exit || t.wait.active || t.wait.blocking || (t.emu && t.emu->syscall_mode) ? PTRACE_SYSCALL : PTRACE_CONT;
+  if (t.await_exit || t.wait.active || t.wait.blocking || (t.emu && t.emu->syscall_mode)) return PTRACE_SYSCALL;
+  // An inner tracer's single step: the monitor's stops on the way (a seccomp
+  // stop) keep it, so the step still ends in its SIGTRAP.
+  if (t.emu && t.emu->step) return t.emu->step;
+  return PTRACE_CONT;
 }
 
 int Tracer::mem_fd(pid_t tgid) {
@@ -346,7 +350,7 @@ bool Tracer::native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev) {
   if (!any) return false;
   // On a copy: a failure leaves the registers as the tracee set them for JavaScript.
   arch::Regs r = t.regs;
-  t.scratch_top = arch::sp(r) - arch::kRedZone;
+  t.scratch_top = scratch_base(r);
   for (size_t i = 0; i < ev.paths.size(); i++) {
     const PathResult& p = ev.paths[i];
     if (p.module < 0 || p.raw.empty()) continue;  // the fd itself: nothing to rewrite
@@ -566,7 +570,7 @@ void Tracer::park(Tracee& t, Event& ev, EventType type) {
   for (int i = 0; i < 6; i++) ev.args[i] = arch::arg(t.regs, i);
   t.parked = true;
   t.at_exit = type == kEventSyscallExit;
-  t.scratch_top = arch::sp(t.regs) - arch::kRedZone;
+  t.scratch_top = scratch_base(t.regs);
   js_events++;
 }
 
@@ -598,6 +602,15 @@ bool Tracer::is_tracee_event(const siginfo_t& si) {
 
 int Tracer::next(bool block, Event& ev) {
   for (;;) {
+    while (!recheck_.empty()) {
+      // Its inner tracer let the call go on from a seccomp stop of its own
+      // filter: now the monitor's routes, on the registers as they are now.
+      pid_t tid = recheck_.front();
+      recheck_.pop_front();
+      auto it = tracees_.find(tid);
+      if (it == tracees_.end()) continue;
+      if (on_seccomp(it->second, ev)) return 0;
+    }
     if (root_exited_ && tracees_.empty()) {
       ev.type = kEventDone;
       return 0;
@@ -671,9 +684,15 @@ int Tracer::next(bool block, Event& ev) {
     bool first = !t.started;
     t.started = true;
     switch (event) {
-      case PTRACE_EVENT_SECCOMP:
+      case PTRACE_EVENT_SECCOMP: {
+        unsigned long msg = 0;
+        // RET_TRACE|tag: the program's own filter asked (emu_seccomp).
+        if (!emu.tag_data.empty() && ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg) == 0 && msg != 0 &&
+            emu_tag_stop(t, status, msg))
+          continue;
         if (on_seccomp(t, ev)) return 0;
         continue;
+      }
       case PTRACE_EVENT_FORK:
       case PTRACE_EVENT_VFORK:
       case PTRACE_EVENT_CLONE: {
@@ -913,6 +932,15 @@ int Tracer::next(bool block, Event& ev) {
         continue;
     }
   }
+}
+
+uint64_t Tracer::scratch_base(const arch::Regs& r) {
+  uint64_t top = arch::sp(r) - arch::kRedZone;
+  for (int i = 0; i < 6; i++) {
+    uint64_t p = arch::arg(r, i);
+    if (p < top && p + (1u << 20) >= top) top = p;
+  }
+  return top & ~(uint64_t)15;
 }
 
 // Writes s (with its NUL) below the parked tracee's stack; its address, or -errno.

@@ -165,13 +165,6 @@ test('TRACEME + exec, SEIZE/INTERRUPT/LISTEN, group-stop and GET_SYSCALL_INFO: t
   t.is(m.status, n.status, describe(m));
 });
 
-test('a vview inside a view is refused with a message that says so (phase 3)', async (t) => {
-  // SEIZE with TRACESECCOMP (what a nested vview asks for) is EPERM in this phase.
-  const v = await vviewRun([process.execPath, path.join(ROOT, 'bin', 'vview.js'), 'run', '--', 'true'], { t, timeout: 60_000 });
-  t.not(v.status, 0, describe(v));
-  t.regex(v.stderr, /vview inside a vview .*not supported yet/, describe(v));
-});
-
 strace('attaching to a process that is not dumpable is refused as natively (EPERM), as the same user without CAP_SYS_PTRACE', async (t) => {
   if (!(await canRunUnprivileged())) return t.fail('cannot run as the unprivileged user (setpriv)');
   // The target makes itself non-dumpable; the tracer is the same user: the

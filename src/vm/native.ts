@@ -47,6 +47,8 @@ export interface NativeOwner {
 
 /** A routed syscall: [number, RouteBits]. Its path and fd arguments come from the generated description. */
 export type NativeRoute = [nr: number, bits: number];
+/** A syscall the filter stops only for one argument's value: non-zero, or equal to `eq`. */
+export type ArgRoute = [nr: number, arg: number, eq?: number];
 
 /** How a parked tracee goes on: one call per stop (Tracer::resume). */
 export interface NativeAction {
@@ -89,8 +91,8 @@ export interface Native {
   statOwner(dev: bigint | number, ino: bigint | number, owner: NativeOwner | null): void;
   /** What the stat view shows for these metadata (native StatView::apply). */
   statShow(st: { dev: bigint; ino: bigint; mode: number; uid: number; gid: number; rdev: bigint }): { mode: number; uid: number; gid: number; rdev: bigint };
-  /** tracedIfArg: [nr, arg] pairs that stop only when that argument is non-zero. */
-  spawn(req: { candidates: string[]; argv: string[]; inheritFds: number[]; filter: boolean; foreignAllowed?: boolean; traced: number[]; tracedIfArg?: [number, number][]; notFound: string; denied: string }): number;
+  /** tracedIfArg: [nr, arg] pairs that stop only when that argument is non-zero; [nr, arg, eq]: only when it equals eq. */
+  spawn(req: { candidates: string[]; argv: string[]; inheritFds: number[]; filter: boolean; foreignAllowed?: boolean; traced: number[]; tracedIfArg?: ArgRoute[]; notFound: string; denied: string }): number;
   next(block: boolean): NativeEvent;
   resume(tid: number, action: NativeAction): number;
   readMemory(tid: number, addr: number | bigint, len: number): Buffer | number;

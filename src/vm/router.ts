@@ -10,7 +10,7 @@ import { formatCall, formatResult, type MemReader } from './syscalls/decode.js';
 import { errnoNumber } from './errno.js';
 import {
   EventType, ResumeKind, RouteBits,
-  type Native, type NativeAction, type NativeEvent, type NativePrefix, type NativeRoute,
+  type ArgRoute, type Native, type NativeAction, type NativeEvent, type NativePrefix, type NativeRoute,
 } from './native.js';
 import { openFlags } from './syscalls/open.js';
 import type { SyscallSpec } from './syscalls/spec.js';
@@ -19,6 +19,10 @@ import {
   type Action, type CallFd, type CallPath, type ExitHook, type Handler, type ModuleInstance,
   type SyscallCall, type SyscallExit, type TraceeMemory,
 } from './module.js';
+
+/** Calls the native ptrace emulation answers (docs/ptrace-emulation.md), in every view. */
+const EMULATED: ReadonlySet<string> = new Set(['ptrace', 'wait4', 'waitid', 'seccomp', 'prctl']);
+const PR_SET_SECCOMP = 22;
 
 export interface LoadedModule {
   name: string;
@@ -112,7 +116,7 @@ export class Router {
   }
 
   /** The routing table for native code; `traced` is what the seccomp filter stops. */
-  nativeConfig(): { routes: NativeRoute[]; prefixes: NativePrefix[]; traced: number[]; tracedIfArg: [number, number][]; modulesRoute: boolean } {
+  nativeConfig(): { routes: NativeRoute[]; prefixes: NativePrefix[]; traced: number[]; tracedIfArg: ArgRoute[]; modulesRoute: boolean } {
     const routes: NativeRoute[] = [];
     const { numbers } = this.arch;
     for (const [name, spec] of Object.entries(SYSCALL_SPECS) as [SyscallName, (typeof SYSCALL_SPECS)[SyscallName]][]) {
@@ -126,13 +130,19 @@ export class Router {
       if ((this.prefixes.length || this.statView) && (name === 'chdir' || name === 'fchdir')) bits |= RouteBits.Cwd;
       // The stat view (fake ownership) answers stat-family calls in native code.
       if (this.statView && spec.stat) bits |= RouteBits.Stat;
-      // ptrace inside the view is emulated in native code (docs/ptrace-emulation.md).
-      if (name === 'ptrace' || name === 'wait4' || name === 'waitid') bits |= RouteBits.Emu;
+      // ptrace inside the view is emulated in native code (docs/ptrace-emulation.md);
+      // so are the program's own seccomp filters (installed retagged).
+      if (EMULATED.has(name)) bits |= RouteBits.Emu;
       if (bits) routes.push([nr, bits]);
     }
     const traced: number[] = [];
-    const tracedIfArg: [number, number][] = [];
+    const tracedIfArg: ArgRoute[] = [];
     for (const [nr, bits] of routes) {
+      // prctl stops for the emulation only as prctl(PR_SET_SECCOMP, ...).
+      if (bits === RouteBits.Emu && nr === numbers.prctl) {
+        tracedIfArg.push([nr, 0, PR_SET_SECCOMP]);
+        continue;
+      }
       const arg = bits === RouteBits.Name && !this.refused.has(nr) ? this.argCondition(nr) : undefined;
       if (arg === undefined) traced.push(nr);
       else tracedIfArg.push([nr, arg]);
