@@ -152,7 +152,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await run({ command, config, traceFd, stats });
   } catch (e) {
-    if (e instanceof SetupError || e instanceof ConfigError) fail(e.message);
+    if (e instanceof SetupError) fail(e.message, e.exitCode);
+    if (e instanceof ConfigError) fail(e.message);
     fail((e as Error).message, 125);
   }
 }

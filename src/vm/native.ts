@@ -109,6 +109,10 @@ export interface Native {
   startWaker(cb: () => void): void;
   armWaker(): void;
   stopWaker(): void;
+  /** flock(2) on fd: 0 or -errno (LOCK_SH 1, LOCK_EX 2, LOCK_NB 4, LOCK_UN 8). */
+  flock(fd: number, op: number): number;
+  /** Copies len bytes at srcOff of srcFd to dstOff of dstFd, keeping holes (SEEK_DATA/SEEK_HOLE): bytes of data copied, or -errno. */
+  copySparse(srcFd: number, srcOff: number, dstFd: number, dstOff: number, len: number): number;
   /** The view's path for a host path below a configured alias, or undefined. */
   viewPath(hostPath: string): string | undefined;
   /** The values compiled in from native/generated/ (for test/abi.test.ts). */

@@ -270,7 +270,9 @@ export class Router {
         answer.then(
           (a) => {
             this.account(mod.name, name, t0);
-            if (a) this.settle(ev, name, mod.name, a, order, i, forwarded);
+            const bad = a === undefined ? undefined : badAnswer(a);
+            if (bad) this.failed(ev, name, mod.name, new AnswerError(mod.name, name, bad));
+            else if (a !== undefined) this.settle(ev, name, mod.name, a, order, i, forwarded);
             else this.runChain(ev, name, order, i + 1, forwarded);
           },
           (err) => {
@@ -284,8 +286,10 @@ export class Router {
         return;
       }
       this.account(mod.name, name, t0);
-      if (answer) {
-        this.settle(ev, name, mod.name, answer, order, i, forwarded);
+      if (answer !== undefined) {
+        const bad = badAnswer(answer);
+        if (bad) this.failed(ev, name, mod.name, new AnswerError(mod.name, name, bad));
+        else this.settle(ev, name, mod.name, answer, order, i, forwarded);
         return;
       }
     }
@@ -313,6 +317,15 @@ export class Router {
   }
 
   private failed(ev: SyscallEvent, name: SyscallName, module: string, err: unknown): void {
+    if (err instanceof AnswerError) {
+      const key = `${module}\0${name}\0answer`;
+      if (!this.reported.has(key)) {
+        this.reported.add(key);
+        this.warn(`${err.message} (answered EIO; reported once)`);
+      }
+      this.resume(ev.tid, { kind: 'return', value: EIO }, module, this.traceText(ev, name));
+      return;
+    }
     if (err instanceof SyscallError) {
       this.resume(ev.tid, { kind: 'return', value: -BigInt(errnoNumber(err.errno)) }, module, this.traceText(ev, name));
       return;
@@ -421,6 +434,15 @@ export class Router {
     this.pending.delete(ev.tid);
     const name = this.arch.names.get(ev.nr) ?? (`syscall_${ev.nr}` as SyscallName);
     const finish = (res: number | bigint | typeof RESTART | void) => {
+      const bad = p ? badResult(res) : undefined;
+      if (bad) {
+        const key = `${p!.module}\0${name}\0exit-answer`;
+        if (!this.reported.has(key)) {
+          this.reported.add(key);
+          this.warn(`module ${p!.module}: the exit hook of ${name} returned ${bad} (answered EIO; reported once)`);
+        }
+        res = -errnoNumber('EIO');
+      }
       if (res === RESTART) {
         this.native.resume(ev.tid, { kind: ResumeKind.Restart });
         return;
@@ -634,4 +656,70 @@ function callFlags(call: SyscallCall, spec: SyscallSpec): number | undefined {
   const p = spec.paths?.[0];
   const arg = p?.nofollowFlag?.arg ?? p?.followFlag?.arg ?? p?.emptyPathFlag?.arg ?? (p ? spec.args.indexOf('atflags') : -1);
   return arg === undefined || arg < 0 ? undefined : call.int(arg);
+}
+
+/** A handler's answer that is not an Action. */
+class AnswerError extends Error {
+  constructor(module: string, syscall: string, what: string) {
+    super(`module ${module}: the handler of ${syscall} returned ${what}; expected ret(), errno(), forward(), rewrite() or undefined`);
+  }
+}
+
+const I64_MIN = -(1n << 63n);
+const U64_MAX = (1n << 64n) - 1n;
+
+/** A value for messages: strings quoted, objects as JSON (bigints as 123n), cut at 80 characters. */
+function show(v: unknown): string {
+  let text: string;
+  if (typeof v === 'bigint') text = `${v}n`;
+  else if (typeof v === 'function') text = 'a function';
+  else {
+    try {
+      text = JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}n` : Buffer.isBuffer(x) ? '<Buffer>' : x)) ?? String(v);
+    } catch {
+      text = String(v);
+    }
+  }
+  return text.length > 80 ? text.slice(0, 77) + '...' : text;
+}
+
+/** What is wrong with a handler's answer, or undefined when it is a valid Action. */
+function badAnswer(a: unknown): string | undefined {
+  if (a === null || typeof a !== 'object') return show(a);
+  const act = a as Partial<Action> & { kind?: unknown };
+  const hook = (h: unknown) => (h === undefined || typeof h === 'function' ? undefined : `an onExit that is not a function (${show(a)})`);
+  switch (act.kind) {
+    case 'return': {
+      const v = (act as { value?: unknown }).value;
+      if (typeof v !== 'bigint') return `a return value that is not a bigint (${show(a)})`;
+      if (v < I64_MIN || v > U64_MAX) return `a return value outside 64 bits (${v}n)`;
+      return undefined;
+    }
+    case 'forward':
+      return hook((act as { onExit?: unknown }).onExit);
+    case 'rewrite': {
+      const r = act as { args?: unknown; hostPaths?: unknown; onExit?: unknown };
+      if (!r.args || typeof r.args !== 'object') return `a rewrite without arguments (${show(a)})`;
+      for (const [k, v] of Object.entries(r.args)) {
+        if (!/^[0-5]$/.test(k)) return `a rewrite of argument ${show(k)} (arguments are 0 to 5)`;
+        if (typeof v === 'string' || Buffer.isBuffer(v)) continue;
+        if (typeof v === 'number' && Number.isSafeInteger(v)) continue;
+        if (typeof v === 'bigint' && v >= I64_MIN && v <= U64_MAX) continue;
+        return `a rewrite of argument ${k} to ${show(v)} (expected an integer within 64 bits, a string or a Buffer)`;
+      }
+      if (r.hostPaths !== undefined && !(Array.isArray(r.hostPaths) && r.hostPaths.every((i) => Number.isInteger(i) && i >= 0 && i <= 5)))
+        return `hostPaths ${show(r.hostPaths)} (expected argument indices 0 to 5)`;
+      return hook(r.onExit);
+    }
+    default:
+      return show(a);
+  }
+}
+
+/** What is wrong with an exit hook's result, or undefined. */
+function badResult(res: unknown): string | undefined {
+  if (res === undefined || res === RESTART) return undefined;
+  if (typeof res === 'number' && Number.isSafeInteger(res)) return undefined;
+  if (typeof res === 'bigint' && res >= I64_MIN && res <= U64_MAX) return undefined;
+  return show(res);
 }

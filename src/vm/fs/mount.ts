@@ -43,6 +43,12 @@ export interface MountOptions {
   mount: string;
   /** Every change is refused with EROFS. */
   readonly?: boolean;
+  /**
+   * Where the kernel copy of a file system without host files is made: a path
+   * that does not exist yet, in a private (0700) directory the caller owns and
+   * removes. Default: under ctx.scratchDir(), removed when the view ends.
+   */
+  scratch?: string;
 }
 
 const AT_REMOVEDIR = 0x200;
@@ -109,7 +115,7 @@ export async function mountFileSystem(given: AnyFileSystem, opts: MountOptions, 
   if (hostDir !== undefined) {
     hostRoot = fs.realpathSync(hostDir);
   } else {
-    hostRoot = path.join(ctx.scratchDir(), 'tree');
+    hostRoot = opts.scratch ?? path.join(ctx.scratchDir(), 'tree');
     mirror = new Mirror(fsys, hostRoot, (m) => ctx.warn(m));
     await mirror.materialize();
     const m = mirror;
