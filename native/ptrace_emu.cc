@@ -15,6 +15,8 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <sys/user.h>
 #include <asm/prctl.h>
 #include <sys/wait.h>
@@ -103,6 +105,11 @@ bool debug() {
 bool Tracer::emu_on_seccomp(Tracee& t) {
   long nr = arch::nr(t.regs);
   if (nr == SYS_ptrace) {
+    // First the monitor's own open filter, once per process (TracerPid).
+    if (!emu.proc_filter.count(t.tgid)) {
+      emu.proc_filter.insert(t.tgid);
+      if (emu_inject_proc_filter(t)) return true;
+    }
     emu.requests++;
     bool resumed = false;
     int64_t r = emu_ptrace(t, resumed);
@@ -114,6 +121,11 @@ bool Tracer::emu_on_seccomp(Tracee& t) {
     return true;
   }
   if (nr == SYS_wait4 || nr == SYS_waitid) {
+    // A tracer made by its child's TRACEME: its open filter at its first wait.
+    if (!t.wait_pass && !emu.proc_filter.count(t.tgid) && emu.tracers.count(t.tgid)) {
+      emu.proc_filter.insert(t.tgid);
+      if (emu_inject_proc_filter(t)) return true;
+    }
     emu_wait_entry(t);
     return true;
   }
@@ -185,7 +197,150 @@ bool Tracer::emu_seccomp(Tracee& t) {
   return true;
 }
 
+// ---- TracerPid ----------------------------------------------------------------------
+
+// The process calls ptrace: before its call, it installs (for all its threads)
+// a filter that stops its open family with kTagProc. The call is swapped for
+// seccomp(2) at this stop, and put back at that call's exit stop.
+bool Tracer::emu_inject_proc_filter(Tracee& t) {
+  static const sock_filter prog[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch::kAuditArch, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_open, 3, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 2, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | PtraceEmu::kTagProc),
+  };
+  const size_t n = sizeof prog / sizeof prog[0];
+  uint64_t top = scratch_base(t.regs);
+  uint64_t at = (top - sizeof prog) & ~(uint64_t)15;
+  struct sock_fprog fp = {(unsigned short)n, (sock_filter*)at};
+  uint64_t pat = (at - sizeof fp) & ~(uint64_t)15;
+  if (write_mem(t.tid, at, prog, sizeof prog) != 0 || write_mem(t.tid, pat, &fp, sizeof fp) != 0) return false;
+  arch::Regs r = t.regs;
+  r.orig_rax = SYS_seccomp;
+  arch::set_arg(r, 0, SECCOMP_SET_MODE_FILTER);
+  arch::set_arg(r, 1, SECCOMP_FILTER_FLAG_TSYNC);
+  arch::set_arg(r, 2, pat);
+  if (!set_regs(t.tid, r)) return false;
+  t.inject_regs = t.regs;
+  t.injected = true;
+  ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+  return true;
+}
+
+void Tracer::emu_inject_done(Tracee& t) {
+  t.injected = false;
+  arch::Regs r = t.inject_regs;
+  // The original call again: back to its syscall instruction, its number in
+  // rax; it stops at its seccomp stop as before (now with the filter).
+  r.rip -= arch::kSyscallInsnLen;
+  r.rax = r.orig_rax;
+  set_regs(t.tid, r);
+  if (t.emu && t.emu->syscall_mode) t.hide_next_entry = true;  // not the program's own call
+  cont(t.tid);
+}
+
+// An open by an inner tracer or a TRACEME tracee: /proc/PID/status (or
+// /proc/PID/task/TID/status, self, thread-self) of a process of the view is
+// served as a snapshot whose TracerPid is the emulated tracer's (0 for none),
+// not the monitor's. Other paths are untouched.
+void Tracer::emu_proc_open(Tracee& t) {
+  if (!get_regs(t.tid, t.regs)) return;
+  long nr = arch::nr(t.regs);
+  int pa = nr == SYS_open ? 0 : 1;
+  std::string p;
+  if (read_str(t.tid, arch::arg(t.regs, pa), 64, p) != 0 || p.compare(0, 6, "/proc/") != 0) return;
+  const char* c = p.c_str() + 6;
+  pid_t who = 0;
+  auto num = [](const char*& c) {
+    long v = 0;
+    if (*c < '0' || *c > '9') return -1L;
+    while (*c >= '0' && *c <= '9') v = v * 10 + (*c++ - '0');
+    return v;
+  };
+  if (!strncmp(c, "self/", 5)) who = t.tgid, c += 5;
+  else if (!strncmp(c, "thread-self/", 12)) who = t.tid, c += 12;
+  else {
+    long v = num(c);
+    if (v <= 0 || *c != '/') return;
+    who = (pid_t)v;
+    c++;
+  }
+  if (!strncmp(c, "task/", 5)) {
+    c += 5;
+    long v = num(c);
+    if (v <= 0 || *c != '/') return;
+    who = (pid_t)v;
+    c++;
+  }
+  if (strcmp(c, "status") != 0) return;
+  auto it = tracees_.find(who);
+  if (it == tracees_.end()) return;  // not the view's: the kernel's answer is right
+  pid_t shown = it->second.emu ? it->second.emu->tracer_tgid : 0;
+  char src[64];
+  snprintf(src, sizeof src, "/proc/%d/task/%d/status", it->second.tgid, who);
+  int fd = open(src, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  std::string text;
+  char buf[4096];
+  for (ssize_t k; (k = read(fd, buf, sizeof buf)) > 0;) text.append(buf, (size_t)k);
+  close(fd);
+  size_t at = text.find("\nTracerPid:\t");
+  if (at == std::string::npos) return;
+  at += 12;
+  size_t end = text.find('\n', at);
+  if (end == std::string::npos) return;
+  text.replace(at, end - at, std::to_string(shown));
+  if (emu.proc_dir.empty()) {
+    const char* tmp = getenv("TMPDIR");
+    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/vview-proc-XXXXXX";
+    std::vector<char> b(tmpl.begin(), tmpl.end());
+    b.push_back(0);
+    if (!mkdtemp(b.data())) return;
+    chmod(b.data(), 0755);
+    emu.proc_dir = b.data();
+    static std::string* dir = nullptr;
+    if (!dir) {
+      dir = &emu.proc_dir;
+      atexit([] {
+        // The snapshots: one per reader thread (see below).
+        std::string cmd;
+        if (dir && !dir->empty()) {
+          if (DIR* d = opendir(dir->c_str())) {
+            while (struct dirent* e = readdir(d))
+              if (e->d_name[0] != '.') unlink((*dir + "/" + e->d_name).c_str());
+            closedir(d);
+          }
+          rmdir(dir->c_str());
+        }
+      });
+    }
+  }
+  // One file per reader thread, replaced atomically: an earlier open of it
+  // keeps its own copy.
+  std::string file = emu.proc_dir + "/status-" + std::to_string(t.tid);
+  std::string tmpf = file + ".new";
+  int out = open(tmpf.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
+  if (out < 0) return;
+  bool ok = write(out, text.data(), text.size()) == (ssize_t)text.size();
+  close(out);
+  if (!ok || rename(tmpf.c_str(), file.c_str()) != 0) return;
+  t.scratch_top = scratch_base(t.regs);
+  int64_t addr = put_string(t, file);
+  if (addr < 0) return;
+  arch::set_arg(t.regs, pa, (uint64_t)addr);
+  set_regs(t.tid, t.regs);
+}
+
 bool Tracer::emu_tag_stop(Tracee& t, int status, uint64_t tag) {
+  if (tag == PtraceEmu::kTagProc) {
+    emu_proc_open(t);
+    return false;  // then the monitor's own routes
+  }
   if (tag > emu.tag_data.size()) return false;  // not a tag: the monitor's own stop
   uint16_t data = emu.tag_data[tag - 1];
   if (t.emu && (t.emu->options & PTRACE_O_TRACESECCOMP)) {
@@ -639,6 +794,7 @@ void Tracer::emu_on_exit(pid_t tid, pid_t tgid, int status, bool last) {
   auto own = emu.tracers.find(tgid);
   if (own != emu.tracers.end()) own->second.unwait(tid);
   if (last) {
+    emu.proc_filter.erase(tgid);
     emu_tracer_gone(tgid);
     // Tasks held for this process's fork event that will never come.
     for (auto& [id, x] : tracees_)

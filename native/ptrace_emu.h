@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <set>
+#include <string>
 #include <unordered_map>
 #include <vector>
 #include <csignal>
@@ -92,7 +93,13 @@ struct PtraceEmu {
   // The program's own seccomp filters are installed with each RET_TRACE|data
   // return rewritten to RET_TRACE|tag (tag >= 1; the monitor's own filter
   // returns RET_TRACE|0), so a seccomp stop tells whose TRACE it is.
-  std::vector<uint16_t> tag_data;                 // tag - 1 -> the program's data
+  std::vector<uint16_t> tag_data;                 // tag - 1 -> the program's data (tags 1..0xfffe)
+  // Inner tracers and the tracees that asked (TRACEME) get a filter of the
+  // monitor's own that stops their opens with this tag, so that
+  // /proc/PID/status shows the emulated tracer (TracerPid).
+  static constexpr uint16_t kTagProc = 0xffff;
+  std::set<pid_t> proc_filter;  // thread groups given that filter (or that failed to take it)
+  std::string proc_dir;         // snapshots of status files served to them
   std::unordered_map<uint16_t, uint16_t> tag_of;  // data -> tag
   int tag(uint16_t data) {
     auto it = tag_of.find(data);

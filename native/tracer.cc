@@ -714,8 +714,8 @@ int Tracer::next(bool block, Event& ev) {
       case PTRACE_EVENT_SECCOMP: {
         unsigned long msg = 0;
         // RET_TRACE|tag: the program's own filter asked (emu_seccomp).
-        if (!emu.tag_data.empty() && ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg) == 0 && msg != 0 &&
-            emu_tag_stop(t, status, msg))
+        if ((!emu.tag_data.empty() || !emu.proc_filter.empty()) && ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg) == 0 &&
+            msg != 0 && emu_tag_stop(t, status, msg))
           continue;
         if (on_seccomp(t, ev)) return 0;
         continue;
@@ -887,6 +887,10 @@ int Tracer::next(bool block, Event& ev) {
         continue;
       case 0:
         if (sig == (SIGTRAP | 0x80)) {
+          if (t.injected) {
+            emu_inject_done(t);
+            continue;
+          }
           if (t.wait.active || t.wait.blocking) {
             emu_wait_exit(t);
             continue;

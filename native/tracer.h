@@ -163,6 +163,8 @@ class Tracer {
     bool started = false;      // it had a stop (the first of an auto-attached task is the monitor's)
     bool first_held = false;   // a new task's first stop, held until its parent's event tells if it is emulated
     bool seccomp_recheck = false;  // held at a seccomp stop its own filter asked for: the monitor's routes come after
+    bool injected = false;     // running a call the monitor put in place of its own (emu_inject): restore at its exit
+    arch::Regs inject_regs{};  // the registers of the call it replaced
     EmuWait wait;
     std::unique_ptr<EmuTracee> emu;
   };
@@ -192,7 +194,10 @@ class Tracer {
   bool emu_on_seccomp(Tracee& t);
   bool emu_seccomp(Tracee& t);            // seccomp(2), prctl(PR_SET_SECCOMP): the program's filter, retagged
   bool emu_tag_stop(Tracee& t, int status, uint64_t tag);  // a seccomp stop the program's filter asked for
-  void emu_resume_real(Tracee& x, int sig);  // the held real stop goes on (a seccomp stop: the monitor's routes first)
+  void emu_resume_real(Tracee& x, int sig);
+  bool emu_inject_proc_filter(Tracee& t);   // at its ptrace seccomp stop: installs the kTagProc filter first
+  void emu_inject_done(Tracee& t);          // the injected call's exit stop: the original call again
+  void emu_proc_open(Tracee& t);            // a kTagProc stop: /proc/PID/status with the emulated TracerPid  // the held real stop goes on (a seccomp stop: the monitor's routes first)
   void emu_wait_unpause(Tracee& t, int sig);
   void emu_wake_paused(pid_t tgid);  // a new real child: waits sleeping in pause() run again  // a wait sleeping in pause() stopped: the wait's registers again  // ptrace, wait4, waitid (kRouteEmu): handled, true
   int64_t emu_ptrace(Tracee& t, bool& resumed);

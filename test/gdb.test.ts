@@ -95,3 +95,12 @@ gdb('gdb -p as an unprivileged user', async (t) => {
   if (!(await canRunUnprivileged())) return t.fail('cannot run as the unprivileged user (setpriv)');
   await attach(t, true);
 });
+
+gdb('a program run under gdb sees gdb as its tracer in /proc/self/status (TracerPid), as natively', async (t) => {
+  const bin = await compileFixture('tracerpid', { debug: true });
+  const cmd = ['gdb', '-nx', '-batch', '-ex', 'run self', bin];
+  const n = await native(cmd, { t, timeout: 120_000 });
+  const v = await vviewRun(cmd, { t, timeout: 120_000 });
+  t.regex(n.stdout, /my tracer: the parent\n/, describe(n));
+  t.regex(v.stdout, /my tracer: the parent\n/, describe(v));
+});

@@ -182,3 +182,16 @@ strace('attaching to a process that is not dumpable is refused as natively (EPER
   t.regex(n.stdout, /Operation not permitted/, describe(n));
   t.is(v.stdout, n.stdout, describe(v));
 });
+
+test('TracerPid in /proc/PID/status shows the emulated tracer to the tracee and the tracer, and 0 after a detach, as natively', async (t) => {
+  const bin = await compileFixture('tracerpid');
+  const n = await native([bin], { t });
+  t.is(n.status, 0, describe(n));
+  t.regex(n.stdout, /^tracer, \/proc\/CHILD\/status: the parent\n/, describe(n));
+  const v = await vviewRun([bin], { t, timeout: 60_000 });
+  t.is(v.status, 0, describe(v));
+  t.is(v.stdout, n.stdout, describe(v));
+  // Also with a module that routes the open family (the same opens then pass its routes).
+  const m = await vviewRun([bin], { t, flags: ['--mount', '/x=memfs'], timeout: 60_000 });
+  t.is(m.stdout, n.stdout, describe(m));
+});
