@@ -11,7 +11,8 @@
         "native/memory.cc",
         "native/spawn.cc",
         "native/syscalls.cc",
-        "native/ptrace_emu.cc"
+        "native/ptrace_emu.cc",
+        "native/fileio.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],

@@ -73,7 +73,7 @@ const CPU_TARGET_MS = QUICK ? 50 : 300;
 const scale = (n) => (QUICK ? Math.max(500, Math.round(n / 20)) : n);
 const N = {
   getpid: { n: scale(1_000_000), nTraced: scale(50_000) },
-  stat: { n: scale(200_000), nTraced: scale(20_000) },
+  stat: { n: scale(200_000), nTraced: scale(20_000), nNested: scale(5_000) },
   openclose: { n: scale(100_000), nTraced: scale(10_000) },
   routed: { n: scale(20_000), nTraced: scale(20_000) },
   netrr: { n: scale(20_000), nTraced: scale(5_000) },
@@ -367,6 +367,21 @@ function main() {
       };
     }
     const baseConfigs = ['native', 'vview-empty', 'vview-path', ...(proot ? ['proot'] : [])];
+    // Nesting (the ptrace emulation): the same path module in two nested views
+    // (the inner vview traced through the outer's emulation), and strace -f
+    // natively and inside a view.
+    const straceBin = which('strace');
+    CONFIGS['vview-nested'] = {
+      label: 'vview +hide in vview +hide (nested)',
+      wrap: (argv) => vv(pathCfg)([process.execPath, path.join(ROOT, 'bin', 'vview.js'), 'run', '--config', pathCfg, '--', ...argv]),
+      traced: true,
+      vview: true,
+    };
+    if (straceBin) {
+      CONFIGS.strace = { label: 'strace -f -o /dev/null', wrap: (argv) => [straceBin, '-f', '-o', '/dev/null', ...argv], traced: true };
+      CONFIGS['vview-strace'] = { label: 'strace -f -o /dev/null in vview +hide', wrap: (argv) => vv(pathCfg)([straceBin, '-f', '-o', '/dev/null', ...argv]), traced: true, vview: true };
+    }
+    const nestConfigs = ['native', 'vview-path', 'vview-nested', ...(straceBin ? ['strace', 'vview-strace'] : [])];
     const routedConfigs = ['native', 'vview-empty', 'vview-path', 'vview-routed', ...(proot ? ['proot'] : [])];
 
     // Sanity: vview runs a command in each configuration.
@@ -535,6 +550,28 @@ function main() {
           // The build must have produced a program that runs.
           must([path.join(proj, 'prog')]);
         },
+        runs: MAKE_RUNS,
+      },
+      {
+        name: 'stat nested',
+        desc: `stat(${outsidePath}) loop under one view, two nested views, strace -f natively and in a view`,
+        kind: 'ns',
+        configs: nestConfigs,
+        n: (c) => (c === 'vview-nested' || c === 'vview-strace' ? N.stat.nNested : CONFIGS[c].traced ? N.stat.nTraced : N.stat.n),
+        argv: (n) => [bin('stat'), outsidePath, String(n), 'ok'],
+        runs: MICRO_RUNS,
+      },
+      {
+        name: 'make -j2 nested',
+        desc: `wall time of make -j2 of ${MAKE_FILES + 1} C files under one view, two nested views, strace -f natively and in a view`,
+        kind: 'wall',
+        configs: nestConfigs,
+        n: () => MAKE_FILES + 1,
+        argv: () => ['make', '-j2'],
+        cwd: proj,
+        quietStdout: true,
+        before: () => must(['make', '-s', 'clean'], { cwd: proj }),
+        after: () => must([path.join(proj, 'prog')]),
         runs: MAKE_RUNS,
       },
       {

@@ -43,6 +43,17 @@ std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced_in, co
   for (const ArgRoute& r : traced_if_arg) {
     if (std::binary_search(traced.begin(), traced.end(), r.nr) || r.arg > 5) continue;  // already always traced
     const uint32_t lo = offsetof(struct seccomp_data, args) + 8 * r.arg;
+    if (r.eq >= 0) {
+      // nr == N: trace when args[arg] == eq (a 32-bit value: high half zero).
+      p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, r.nr, 0, 6));
+      p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, lo));
+      p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r.eq, 0, 3));
+      p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, lo + 4));
+      p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1));
+      p.push_back(BPF_STMT(BPF_RET | BPF_K, trace));
+      p.push_back(BPF_STMT(BPF_RET | BPF_K, allow));
+      continue;
+    }
     p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, r.nr, 0, 6));
     p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, lo));
     p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 3));  // low half set: trace

@@ -12,7 +12,8 @@ namespace vview {
 // every other nr keeps the kernel's per-nr action cache.
 struct ArgRoute {
   uint32_t nr;
-  uint32_t arg;  // 0..5
+  uint32_t arg;      // 0..5
+  int64_t eq = -1;   // >= 0: stop only when the argument equals this (prctl(PR_SET_SECCOMP)); else when non-zero
 };
 // traced: syscall numbers that must stop (SECCOMP_RET_TRACE); traced_if_arg:
 // those that stop only with that argument non-zero. i386/x32 calls are refused

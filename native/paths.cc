@@ -11,7 +11,9 @@
 #include <ctime>
 #include <sys/inotify.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
+#include <linux/openat2.h>
 #include <unistd.h>
 
 namespace vview {
@@ -219,13 +221,28 @@ Lookup PathResolver::lookup(const std::string& dir, const std::string& path) {
   }
   lookups++;
   Lookup l;
-  int r = read_link(path, l.target);
+  struct stat st;
+  int r;
+  if (lstat(path.c_str(), &st) != 0) r = -errno;
+  else r = S_ISLNK(st.st_mode) ? read_link(path, l.target) : -EINVAL;
   if (r == 0) l.kind = Lookup::kSymlink;
   else if (r == -EINVAL) l.kind = Lookup::kPlain;
   else l.kind = Lookup::kMissing;  // ENOENT, ENOTDIR, EACCES: the rest is lexical
+  if (l.kind != Lookup::kMissing) {
+    l.dev = (uint64_t)st.st_dev;
+    l.ino = (uint64_t)st.st_ino;
+  }
   // Permission answers can change without an entry changing: not cached.
   if ((r == 0 || r == -EINVAL || r == -ENOENT) && watch(dir)) cache_.emplace(path, l);
   return l;
+}
+
+int PathResolver::object_of(const std::string& p, bool follow) const {
+  if (objects_.empty()) return -1;
+  struct stat st;
+  if ((follow ? stat(p.c_str(), &st) : lstat(p.c_str(), &st)) != 0) return -1;
+  auto it = objects_.find({(uint64_t)st.st_dev, (uint64_t)st.st_ino});
+  return it == objects_.end() ? -1 : it->second;
 }
 
 static void split_into(const std::string& s, std::deque<std::string>& out, bool front) {
@@ -255,15 +272,41 @@ bool PathResolver::to_host(const std::string& view, std::string& out) const {
   return false;
 }
 
+bool PathResolver::to_view(const std::string& host, std::string& out) const {
+  size_t best = 0;
+  bool found = false;
+  for (const auto& [v, h] : views_) {
+    if (h.size() < best || !at_or_below(host, h)) continue;
+    if (found && h.size() == best) continue;
+    out = v + (h == "/" ? host : host.substr(h.size()));
+    if (out.size() > 1 && out.back() == '/') out.pop_back();
+    best = h.size();
+    found = true;
+  }
+  return found;
+}
+
+const std::string* PathResolver::view_mount(const std::string& p) const {
+  for (const auto& [v, h] : views_)
+    if (at_or_below(p, v)) return &v;
+  return nullptr;
+}
+
 int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
                                const std::string& path, bool follow_last, const Under& under,
-                               Canonical& out, bool from_mount) {
+                               Canonical& out, bool from_mount, uint64_t resolve) {
   out.touched.clear();
   out.host.clear();
   out.lexical = false;
+  out.object_module = -1;
   bool verbatim = !path.empty() && path[0] != '/';
   sync();
-  std::string cur = path.size() && path[0] == '/' ? std::string("/") : base;
+  // openat2's scoped lookups: the root is base (the dirfd or cwd).
+  const bool scoped = resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT);
+  const bool absolute = path.size() && path[0] == '/';
+  if (absolute && (resolve & RESOLVE_BENEATH)) return -EXDEV;
+  const std::string root = scoped ? base : std::string("/");
+  std::string cur = absolute ? root : base;
   bool slash = !path.empty() && path.back() == '/';
   // A trailing slash (or "/." ) makes the last component a directory lookup,
   // which follows a symlink even under AT_SYMLINK_NOFOLLOW / O_NOFOLLOW.
@@ -277,7 +320,15 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
   std::string dot_last = !rest.empty() && (rest.back() == "." || rest.back() == "..") ? rest.back() : "";
   std::string dot_from;  // for "..": the directory it was taken from
   // Through a mount: where the kernel must look instead (see Canonical::host).
-  bool mounted = from_mount && path.size() && path[0] != '/';
+  bool mounted = from_mount && path.size() && (!absolute || scoped);
+  // Crossing into or out of one of the view's mounts (RESOLVE_NO_XDEV).
+  auto crosses = [this](const std::string& a, const std::string& b) { return view_mount(a) != view_mount(b); };
+  // What the walk lands on: a claimed object (set_objects) routes to its module.
+  auto claim = [this, &out](const Lookup& l) {
+    if (out.object_module >= 0 || objects_.empty() || l.kind == Lookup::kMissing) return;
+    auto it = objects_.find({l.dev, l.ino});
+    if (it != objects_.end()) out.object_module = it->second;
+  };
   std::string miss_at;                 // the resolved location where a lookup first failed
   std::deque<std::string> miss_rest;   // the components from there on, as given
   std::string cur_host, next_host;
@@ -288,6 +339,15 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
     if (comp == "." || comp == "..") verbatim = false;
     if (comp == ".") continue;
     if (comp == "..") {
+      if (scoped && cur == root) {
+        if (resolve & RESOLVE_BENEATH) return -EXDEV;
+        continue;  // RESOLVE_IN_ROOT: ".." of the root is the root
+      }
+      if (resolve & RESOLVE_NO_XDEV) {
+        std::string up = cur;
+        pop_component(up);
+        if (crosses(cur, up)) return -EXDEV;
+      }
       if (last) dot_from = cur;
       pop_component(cur);
       continue;
@@ -297,6 +357,10 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
     // Passing through a name under a prefix counts even if the walk then leaves it
     // (a hidden symlink followed elsewhere, "hidden/..").
     if (out.touched.empty() && under && under(next)) out.touched = next;
+    if ((resolve & RESOLVE_NO_XDEV) && !missing && crosses(cur, next)) return -EXDEV;
+    if (cur == "/proc" && !missing && (comp == "self" || comp == "thread-self") && (resolve & RESOLVE_NO_SYMLINKS) &&
+        (!last || follow_last))
+      return -ELOOP;
     if (cur == "/proc" && !missing) {
       // /proc/self is the reader's own pid: resolve it as the tracee would.
       if (comp == "self" || comp == "thread-self") verbatim = false;
@@ -310,6 +374,12 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
       }
     }
     if (missing || (last && !follow_last)) {
+      // The last name itself, not followed: is it a claimed object?
+      if (!missing && !objects_.empty()) {
+        bool in_mount = !views_.empty() && to_host(next, next_host);
+        if (in_mount && !to_host(cur, cur_host)) cur_host = cur;
+        claim(in_mount ? lookup(cur_host, next_host) : lookup(cur, next));
+      }
       cur = std::move(next);
     } else {
       // Below a mount the lookup is made in its host directory.
@@ -319,17 +389,40 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
         if (!to_host(cur, cur_host)) cur_host = cur;
       }
       Lookup l = in_mount ? lookup(cur_host, next_host) : lookup(cur, next);
+      claim(l);
       if (l.kind == Lookup::kSymlink) {
         verbatim = false;
+        if (resolve & RESOLVE_NO_SYMLINKS) return -ELOOP;
         if (++links > kMaxSymlinks) return -ELOOP;
         if (l.target.empty()) return -ENOENT;
+        // A magic link: below /proc/PID (cwd, root, exe, fd/N, map_files, ns),
+        // where the kernel jumps to the object itself.
+        bool magic = next.compare(0, 6, "/proc/") == 0 && cur != "/proc";
+        if (magic) {
+          if (resolve & RESOLVE_NO_MAGICLINKS) return -ELOOP;
+          if (resolve & (RESOLVE_NO_XDEV | RESOLVE_BENEATH | RESOLVE_IN_ROOT)) return -EXDEV;
+        }
         // /proc magic links (cwd, fd/N, exe) that name no path end the walk here.
         if (l.target[0] != '/' && next.compare(0, 6, "/proc/") == 0 &&
             l.target.find(":[") != std::string::npos)
           return -ENOENT;
-        if (l.target[0] == '/') cur = "/";
-        if (last && l.target.back() == '/') slash = true;
-        split_into(l.target, rest, true);
+        std::string target = l.target;
+        static const char kDeleted[] = " (deleted)";
+        const size_t kDel = sizeof kDeleted - 1;
+        bool deleted = target.size() > kDel && target.compare(target.size() - kDel, kDel, kDeleted) == 0;
+        if (magic && target[0] == '/' && !deleted) {
+          // The object in a mount's host directory (a bind source, a scratch
+          // copy) is the view's object there: continue from its view path.
+          std::string v;
+          if (to_view(target, v)) target = std::move(v);
+        }
+        if (target[0] == '/') {
+          if (!magic && (resolve & RESOLVE_BENEATH)) return -EXDEV;
+          if (!magic && (resolve & RESOLVE_NO_XDEV) && view_mount(cur)) return -EXDEV;
+          cur = !magic && (resolve & RESOLVE_IN_ROOT) ? root : std::string("/");
+        }
+        if (last && target.back() == '/') slash = true;
+        split_into(target, rest, true);
         continue;
       }
       if (l.kind == Lookup::kMissing) {

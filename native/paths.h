@@ -34,12 +34,16 @@ struct Canonical {
   // fine). From a cwd or dirfd that is a real directory, the kernel given the
   // path as it is walks the same names.
   bool verbatim = false;
+  // The module that claimed an object (device, inode) the walk went through or
+  // ended on (set_objects), whatever name reached it; -1 if none.
+  int object_module = -1;
 };
 
 // What is known of one host path (lstat-like, from readlink).
 struct Lookup {
   enum Kind { kPlain, kSymlink, kMissing } kind;
   std::string target;  // for kSymlink
+  uint64_t dev = 0, ino = 0;  // the entry itself (lstat), unless kMissing
 };
 
 class PathResolver {
@@ -53,13 +57,29 @@ class PathResolver {
   // directory, with the view's meaning: an absolute symlink target is a view
   // path, ".." at the mount point is its parent in the view.
   // from_mount: the base is a view path below a mount (an aliased cwd/dirfd).
+  // A /proc magic link (/proc/PID/fd/N, cwd, ...) to a mount's host directory
+  // leads to the view path of that object, so a module sees the object
+  // whichever way the process reached it.
+  // resolve: openat2's RESOLVE_* flags, applied as the kernel does relative to
+  // base (IN_ROOT, BENEATH), with the view's mounts as mounts (NO_XDEV);
+  // -EXDEV / -ELOOP as the kernel answers them.
   int canonicalize(pid_t tid, pid_t tgid, const std::string& base, const std::string& path,
-                   bool follow_last, const Under& under, Canonical& out, bool from_mount = false);
+                   bool follow_last, const Under& under, Canonical& out, bool from_mount = false,
+                   uint64_t resolve = 0);
+
+  // Objects (device, inode) that modules claim by identity: a walk through one
+  // of them, by any name, sets Canonical::object_module.
+  void set_objects(std::map<std::pair<uint64_t, uint64_t>, int> o) { objects_ = std::move(o); }
+  bool has_objects() const { return !objects_.empty(); }
+  // The module claiming what p names (stat, or lstat), or -1.
+  int object_of(const std::string& p, bool follow) const;
 
   // Mounts: [view path, host directory], longest view path first.
   void set_mounts(std::vector<std::pair<std::string, std::string>> m) { views_ = std::move(m); }
   // The host path of a view path; false when it is not below a mount.
   bool to_host(const std::string& view, std::string& out) const;
+  // The view path of a host path below a mount's host directory; false if none.
+  bool to_view(const std::string& host, std::string& out) const;
 
   // The tracee's cwd and an fd's path, as absolute paths. -errno when the object
   // has no path (a pipe, a deleted directory, ...).
@@ -92,6 +112,9 @@ class PathResolver {
   std::unordered_map<int, std::string> wds_;        // wd -> dir
   std::unordered_map<pid_t, std::string> cwds_;     // tid -> cwd
   std::vector<std::pair<std::string, std::string>> views_;  // mounts: view -> host
+  std::map<std::pair<uint64_t, uint64_t>, int> objects_;     // (dev, ino) -> module
+  // The view mount p is at or below, or nullptr.
+  const std::string* view_mount(const std::string& p) const;
   int inotify_ = -1;
   int mounts_ = -1;  // /proc/self/mountinfo: POLLPRI when the mount table changes
   bool async_ = false;           // inotify signals this thread (no poll per walk)

@@ -8,10 +8,17 @@
 #include <string>
 #include <elf.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/user.h>
+#include <asm/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +30,7 @@ namespace vview {
 namespace {
 
 constexpr unsigned kOptMask = PTRACE_O_MASK;  // the options the kernel knows
+constexpr long kSetSyscallInfo = 0x4212;      // PTRACE_SET_SYSCALL_INFO (Linux 6.16; not in these headers)
 
 // Real, effective, saved uid.
 bool uids(pid_t pid, long u[3]) {
@@ -97,6 +105,11 @@ bool debug() {
 bool Tracer::emu_on_seccomp(Tracee& t) {
   long nr = arch::nr(t.regs);
   if (nr == SYS_ptrace) {
+    // First the monitor's own open filter, once per process (TracerPid).
+    if (!emu.proc_filter.count(t.tgid)) {
+      emu.proc_filter.insert(t.tgid);
+      if (emu_inject_proc_filter(t)) return true;
+    }
     emu.requests++;
     bool resumed = false;
     int64_t r = emu_ptrace(t, resumed);
@@ -108,10 +121,258 @@ bool Tracer::emu_on_seccomp(Tracee& t) {
     return true;
   }
   if (nr == SYS_wait4 || nr == SYS_waitid) {
+    // A tracer made by its child's TRACEME: its open filter at its first wait.
+    if (!t.wait_pass && !emu.proc_filter.count(t.tgid) && emu.tracers.count(t.tgid)) {
+      emu.proc_filter.insert(t.tgid);
+      if (emu_inject_proc_filter(t)) return true;
+    }
     emu_wait_entry(t);
     return true;
   }
+  if (nr == SYS_seccomp || nr == SYS_prctl) return emu_seccomp(t);
   return false;
+}
+
+// ---- the program's own seccomp filters --------------------------------------------
+
+// seccomp(SECCOMP_SET_MODE_FILTER) and prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER)
+// by a program in the view. The kernel installs its filter for real (with its
+// flags, inheritance, TSYNC, NO_NEW_PRIVS and errors), but each RET_TRACE|data
+// return becomes RET_TRACE|tag: at a seccomp stop with a tag the program's
+// filter asked for it, and its emulated tracer gets the stop with the data
+// (emu_tag_stop). Its other actions the kernel applies as it would natively.
+// A user-notification listener is refused (EINVAL, the answer of a kernel
+// without it): the program's supervisor would answer calls before the view's
+// modules see them.
+bool Tracer::emu_seccomp(Tracee& t) {
+  long nr = arch::nr(t.regs);
+  auto answer = [&](int64_t r) {
+    arch::skip_syscall(t.regs, r);
+    set_regs(t.tid, t.regs);
+    cont(t.tid);
+    return true;
+  };
+  if (nr == SYS_prctl) {
+    if (arch::arg(t.regs, 0) != PR_SET_SECCOMP) return false;  // any other prctl: the modules'
+    if (arch::arg(t.regs, 1) != SECCOMP_MODE_FILTER) return cont(t.tid), true;
+  } else {
+    uint64_t op = arch::arg(t.regs, 0), flags = arch::arg(t.regs, 1);
+    if (op == SECCOMP_GET_ACTION_AVAIL) {
+      uint32_t action = 0;
+      if (read_mem(t.tid, arch::arg(t.regs, 2), &action, sizeof action) == 0 && action == SECCOMP_RET_USER_NOTIF)
+        return answer(-EOPNOTSUPP);
+      return cont(t.tid), true;
+    }
+    if (op != SECCOMP_SET_MODE_FILTER) return cont(t.tid), true;
+    if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) return answer(-EINVAL);
+  }
+  // A bad program is the kernel's to refuse, with its own error.
+  struct sock_fprog prog;
+  if (read_mem(t.tid, arch::arg(t.regs, 2), &prog, sizeof prog) != 0 || prog.len == 0 || prog.len > BPF_MAXINSNS)
+    return cont(t.tid), true;
+  std::vector<sock_filter> code(prog.len);
+  if (read_mem(t.tid, (uint64_t)prog.filter, code.data(), code.size() * sizeof(sock_filter)) != 0) return cont(t.tid), true;
+  bool changed = false;
+  for (sock_filter& i : code) {
+    if (BPF_CLASS(i.code) != BPF_RET || BPF_RVAL(i.code) != BPF_K) continue;
+    if ((i.k & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_TRACE) continue;
+    int tag = emu.tag((uint16_t)(i.k & SECCOMP_RET_DATA));
+    if (tag < 0) return answer(-ENOMEM);
+    i.k = SECCOMP_RET_TRACE | (uint32_t)tag;
+    changed = true;
+  }
+  // (A `ret A` returning TRACE keeps its data: the monitor takes that stop as
+  // its own. libseccomp, strace and vview itself return constants.)
+  if (!changed) return cont(t.tid), true;
+  uint64_t top = scratch_base(t.regs);
+  uint64_t at = (top - code.size() * sizeof(sock_filter)) & ~(uint64_t)15;
+  struct sock_fprog mine = {prog.len, (sock_filter*)at};
+  uint64_t pat = (at - sizeof mine) & ~(uint64_t)15;
+  if (write_mem(t.tid, at, code.data(), code.size() * sizeof(sock_filter)) != 0 || write_mem(t.tid, pat, &mine, sizeof mine) != 0)
+    return answer(-EFAULT);
+  arch::Regs r = t.regs;
+  arch::set_arg(r, 2, pat);
+  set_regs(t.tid, r);
+  cont(t.tid);
+  return true;
+}
+
+// ---- TracerPid ----------------------------------------------------------------------
+
+// The process calls ptrace: before its call, it installs (for all its threads)
+// a filter that stops its open family with kTagProc. The call is swapped for
+// seccomp(2) at this stop, and put back at that call's exit stop.
+bool Tracer::emu_inject_proc_filter(Tracee& t) {
+  static const sock_filter prog[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch::kAuditArch, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_open, 3, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 2, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | PtraceEmu::kTagProc),
+  };
+  const size_t n = sizeof prog / sizeof prog[0];
+  uint64_t top = scratch_base(t.regs);
+  uint64_t at = (top - sizeof prog) & ~(uint64_t)15;
+  struct sock_fprog fp = {(unsigned short)n, (sock_filter*)at};
+  uint64_t pat = (at - sizeof fp) & ~(uint64_t)15;
+  if (write_mem(t.tid, at, prog, sizeof prog) != 0 || write_mem(t.tid, pat, &fp, sizeof fp) != 0) return false;
+  arch::Regs r = t.regs;
+  r.orig_rax = SYS_seccomp;
+  arch::set_arg(r, 0, SECCOMP_SET_MODE_FILTER);
+  arch::set_arg(r, 1, SECCOMP_FILTER_FLAG_TSYNC);
+  arch::set_arg(r, 2, pat);
+  if (!set_regs(t.tid, r)) return false;
+  t.inject_regs = t.regs;
+  t.injected = true;
+  ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+  return true;
+}
+
+void Tracer::emu_inject_done(Tracee& t) {
+  t.injected = false;
+  arch::Regs r = t.inject_regs;
+  // The original call again: back to its syscall instruction, its number in
+  // rax; it stops at its seccomp stop as before (now with the filter).
+  r.rip -= arch::kSyscallInsnLen;
+  r.rax = r.orig_rax;
+  set_regs(t.tid, r);
+  if (t.emu && t.emu->syscall_mode) t.hide_next_entry = true;  // not the program's own call
+  cont(t.tid);
+}
+
+// An open by an inner tracer or a TRACEME tracee: /proc/PID/status (or
+// /proc/PID/task/TID/status, self, thread-self) of a process of the view is
+// served as a snapshot whose TracerPid is the emulated tracer's (0 for none),
+// not the monitor's. Other paths are untouched.
+void Tracer::emu_proc_open(Tracee& t) {
+  if (!get_regs(t.tid, t.regs)) return;
+  long nr = arch::nr(t.regs);
+  int pa = nr == SYS_open ? 0 : 1;
+  std::string p;
+  if (read_str(t.tid, arch::arg(t.regs, pa), 64, p) != 0 || p.compare(0, 6, "/proc/") != 0) return;
+  const char* c = p.c_str() + 6;
+  pid_t who = 0;
+  auto num = [](const char*& c) {
+    long v = 0;
+    if (*c < '0' || *c > '9') return -1L;
+    while (*c >= '0' && *c <= '9') v = v * 10 + (*c++ - '0');
+    return v;
+  };
+  if (!strncmp(c, "self/", 5)) who = t.tgid, c += 5;
+  else if (!strncmp(c, "thread-self/", 12)) who = t.tid, c += 12;
+  else {
+    long v = num(c);
+    if (v <= 0 || *c != '/') return;
+    who = (pid_t)v;
+    c++;
+  }
+  if (!strncmp(c, "task/", 5)) {
+    c += 5;
+    long v = num(c);
+    if (v <= 0 || *c != '/') return;
+    who = (pid_t)v;
+    c++;
+  }
+  if (strcmp(c, "status") != 0) return;
+  auto it = tracees_.find(who);
+  if (it == tracees_.end()) return;  // not the view's: the kernel's answer is right
+  pid_t shown = it->second.emu ? it->second.emu->tracer_tgid : 0;
+  char src[64];
+  snprintf(src, sizeof src, "/proc/%d/task/%d/status", it->second.tgid, who);
+  int fd = open(src, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  std::string text;
+  char buf[4096];
+  for (ssize_t k; (k = read(fd, buf, sizeof buf)) > 0;) text.append(buf, (size_t)k);
+  close(fd);
+  size_t at = text.find("\nTracerPid:\t");
+  if (at == std::string::npos) return;
+  at += 12;
+  size_t end = text.find('\n', at);
+  if (end == std::string::npos) return;
+  text.replace(at, end - at, std::to_string(shown));
+  if (emu.proc_dir.empty()) {
+    const char* tmp = getenv("TMPDIR");
+    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/vview-proc-XXXXXX";
+    std::vector<char> b(tmpl.begin(), tmpl.end());
+    b.push_back(0);
+    if (!mkdtemp(b.data())) return;
+    chmod(b.data(), 0755);
+    emu.proc_dir = b.data();
+    static std::string* dir = nullptr;
+    if (!dir) {
+      dir = &emu.proc_dir;
+      atexit([] {
+        // The snapshots: one per reader thread (see below).
+        std::string cmd;
+        if (dir && !dir->empty()) {
+          if (DIR* d = opendir(dir->c_str())) {
+            while (struct dirent* e = readdir(d))
+              if (e->d_name[0] != '.') unlink((*dir + "/" + e->d_name).c_str());
+            closedir(d);
+          }
+          rmdir(dir->c_str());
+        }
+      });
+    }
+  }
+  // One file per reader thread, replaced atomically: an earlier open of it
+  // keeps its own copy.
+  std::string file = emu.proc_dir + "/status-" + std::to_string(t.tid);
+  std::string tmpf = file + ".new";
+  int out = open(tmpf.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
+  if (out < 0) return;
+  bool ok = write(out, text.data(), text.size()) == (ssize_t)text.size();
+  close(out);
+  if (!ok || rename(tmpf.c_str(), file.c_str()) != 0) return;
+  t.scratch_top = scratch_base(t.regs);
+  int64_t addr = put_string(t, file);
+  if (addr < 0) return;
+  arch::set_arg(t.regs, pa, (uint64_t)addr);
+  set_regs(t.tid, t.regs);
+}
+
+bool Tracer::emu_tag_stop(Tracee& t, int status, uint64_t tag) {
+  if (tag == PtraceEmu::kTagProc) {
+    emu_proc_open(t);
+    return false;  // then the monitor's own routes
+  }
+  if (tag > emu.tag_data.size()) return false;  // not a tag: the monitor's own stop
+  uint16_t data = emu.tag_data[tag - 1];
+  if (t.emu && (t.emu->options & PTRACE_O_TRACESECCOMP)) {
+    t.seccomp_recheck = true;
+    t.emu->have_entry = false;
+    emu_hold(t, status, EmuTracee::Seccomp, data);
+    return true;
+  }
+  // RET_TRACE and no tracer that asked for seccomp stops: ENOSYS, as natively.
+  arch::Regs r;
+  if (!get_regs(t.tid, r)) return true;
+  arch::skip_syscall(r, -ENOSYS);
+  set_regs(t.tid, r);
+  cont(t.tid);
+  return true;
+}
+
+void Tracer::emu_resume_real(Tracee& x, int sig) {
+  if (x.seccomp_recheck) {
+    // Still in its real seccomp stop: the call goes on through the monitor's
+    // own routes first (next()), on the registers the inner tracer left. The
+    // signal is dropped, as the kernel drops it at an event stop.
+    x.seccomp_recheck = false;
+    if (x.emu && x.emu->syscall_mode) {
+      // Its exit stop is the inner tracer's: the overlay shows it the
+      // registers it left, not what the monitor's modules put there.
+      x.emu->have_entry = get_regs(x.tid, x.emu->entry);
+    }
+    recheck_.push_back(x.tid);
+    return;
+  }
+  ptrace((enum __ptrace_request)resume_req(x), x.tid, nullptr, (void*)(long)sig);
 }
 
 // ---- requests -------------------------------------------------------------------
@@ -149,8 +410,9 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
       }
     return 0;
   }
-  if (req == PTRACE_SEIZE) {
-    if (addr != 0 || (data & ~(uint64_t)kOptMask)) return -EIO;
+  if (req == PTRACE_SEIZE || req == PTRACE_ATTACH) {
+    bool seize = req == PTRACE_SEIZE;
+    if (seize && (addr != 0 || (data & ~(uint64_t)kOptMask))) return -EIO;
     auto it = tracees_.find(pid);
     if (pid <= 0 || it == tracees_.end() || !it->second.known) {
       // Nothing in a view traces a process outside it: EPERM, as for a
@@ -161,16 +423,20 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
     }
     Tracee& x = it->second;
     if (x.tgid == t.tgid || x.emu) return -EPERM;
-    // A vview inside the view (PTRACE_O_TRACESECCOMP) is phase 3.
-    if (data & PTRACE_O_TRACESECCOMP) return -EPERM;
     if (!may_attach(t.tid, pid)) return -EPERM;
     x.emu = std::make_unique<EmuTracee>();
     x.emu->tracer_tgid = t.tgid;
-    x.emu->seized = true;
-    x.emu->options = (uint32_t)data;
+    x.emu->seized = seize;
+    x.emu->options = seize ? (uint32_t)data : 0;
     emu.tracers[t.tgid].tracees.insert(pid);
-    // Natively a task in a group-stop traps at once for its new tracer.
-    if (x.listening) ptrace(PTRACE_INTERRUPT, pid, nullptr, nullptr);
+    if (!seize) {
+      // PTRACE_ATTACH sends the thread a SIGSTOP: its delivery stop is the
+      // inner tracer's first stop (0x137f).
+      syscall(SYS_tgkill, x.tgid, x.tid, SIGSTOP);
+    } else if (x.listening) {
+      // Natively a task in a group-stop traps at once for its new tracer.
+      ptrace(PTRACE_INTERRUPT, pid, nullptr, nullptr);
+    }
     return 0;
   }
   auto it = tracees_.find(pid);
@@ -201,10 +467,57 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
   switch (req) {
     case PTRACE_CONT:
     case PTRACE_SYSCALL:
+    case PTRACE_SINGLESTEP:
+    case PTRACE_SINGLEBLOCK:
       if (data > 64) return -EIO;
-      emu_release(x, req == PTRACE_SYSCALL, (int)data);
+      emu_release(x, req == PTRACE_SYSCALL, (int)data, req == PTRACE_SINGLESTEP || req == PTRACE_SINGLEBLOCK ? (int)req : 0);
       resumed = true;
       return 0;
+    case PTRACE_POKETEXT:
+    case PTRACE_POKEDATA:
+    case PTRACE_POKEUSER:
+      // Done for real on the stopped thread (text writes included: the
+      // monitor is its real tracer).
+      if (ptrace((enum __ptrace_request)req, x.tid, (void*)addr, (void*)data) != 0) return -errno;
+      return 0;
+    case PTRACE_GETFPREGS:
+    case PTRACE_SETFPREGS: {
+      struct user_fpregs_struct fp;
+      if (req == PTRACE_SETFPREGS && read_mem(t.tid, data, &fp, sizeof fp) != 0) return -EFAULT;
+      if (ptrace((enum __ptrace_request)req, x.tid, nullptr, &fp) != 0) return -errno;
+      if (req == PTRACE_GETFPREGS && write_mem(t.tid, data, &fp, sizeof fp) != 0) return -EFAULT;
+      return 0;
+    }
+    case PTRACE_ARCH_PRCTL: {
+      // data is the code; ARCH_GET_* store the value at addr.
+      if (data == ARCH_GET_FS || data == ARCH_GET_GS) {
+        unsigned long v = 0;
+        if (ptrace(PTRACE_ARCH_PRCTL, x.tid, &v, (void*)data) != 0) return -errno;
+        return write_mem(t.tid, addr, &v, sizeof v);
+      }
+      if (ptrace(PTRACE_ARCH_PRCTL, x.tid, (void*)addr, (void*)data) != 0) return -errno;
+      return 0;
+    }
+    case PTRACE_GETSIGMASK:
+    case PTRACE_SETSIGMASK: {
+      if (addr != sizeof(uint64_t)) return -EINVAL;
+      uint64_t m = 0;
+      if (req == PTRACE_SETSIGMASK && read_mem(t.tid, data, &m, sizeof m) != 0) return -EFAULT;
+      if (ptrace((enum __ptrace_request)req, x.tid, (void*)addr, &m) != 0) return -errno;
+      if (req == PTRACE_GETSIGMASK && write_mem(t.tid, data, &m, sizeof m) != 0) return -EFAULT;
+      return 0;
+    }
+    case PTRACE_SETSIGINFO: {
+      siginfo_t si;
+      if (read_mem(t.tid, data, &si, sizeof si) != 0) return -EFAULT;
+      if (e.kind == EmuTracee::GroupStop && !e.seized) return -EINVAL;
+      if (e.synth) {
+        e.si = si;
+        return 0;
+      }
+      if (ptrace(PTRACE_SETSIGINFO, x.tid, nullptr, &si) != 0) return -errno;
+      return 0;
+    }
     case PTRACE_LISTEN:
       if (!e.seized || (e.kind != EmuTracee::GroupStop && e.kind != EmuTracee::Interrupt)) return -EIO;
       e.held = e.reported = false;
@@ -221,13 +534,12 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
         x.listening = true;
       } else {
         if (synth && data) syscall(SYS_tgkill, x.tgid, x.tid, (int)data), data = 0;
-        ptrace((enum __ptrace_request)resume_req(x), x.tid, nullptr, (void*)data);
+        emu_resume_real(x, (int)data);
       }
       return 0;
     }
     case PTRACE_SETOPTIONS:
       if (data & ~(uint64_t)kOptMask) return -EINVAL;
-      if (data & PTRACE_O_TRACESECCOMP) return -EINVAL;  // phase 3
       e.options = (uint32_t)data;
       emu_exit_opt(x);
       return 0;
@@ -237,6 +549,8 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
     }
     case PTRACE_GETSIGINFO: {
       siginfo_t si;
+      // A group-stop of a task attached without SEIZE has no siginfo.
+      if (e.kind == EmuTracee::GroupStop && !e.seized) return -EINVAL;
       if (e.synth) si = e.si;
       else if (ptrace(PTRACE_GETSIGINFO, x.tid, nullptr, &si) != 0) return -errno;
       return write_mem(t.tid, data, &si, sizeof si);
@@ -247,7 +561,11 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
       long n = ptrace(PTRACE_GET_SYSCALL_INFO, x.tid, (void*)sizeof buf, buf);
       if (n < 0) return -errno;
       bool sys = e.kind == EmuTracee::SysEntry || e.kind == EmuTracee::SysExit;
-      if (!sys || !(e.options & PTRACE_O_TRACESYSGOOD) || e.synth) {
+      if (e.kind == EmuTracee::Seccomp && buf[0] == PTRACE_SYSCALL_INFO_SECCOMP) {
+        // The program's data, not the monitor's tag.
+        struct __ptrace_syscall_info* si = (struct __ptrace_syscall_info*)buf;
+        si->seccomp.ret_data = (uint32_t)e.msg;
+      } else if (!sys || !(e.options & PTRACE_O_TRACESYSGOOD) || e.synth) {
         // Not a syscall stop for the inner tracer (or no SYSGOOD): op NONE.
         buf[0] = 0;
         n = offsetof(struct __ptrace_syscall_info, entry);
@@ -283,6 +601,51 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
       }
       return 0;
     }
+    case kSetSyscallInfo: {
+      // The kernel's checks (reserved, flags, size), with the op the inner
+      // tracer was shown: NONE where it sees no syscall stop.
+      unsigned char buf[256];
+      size_t len = addr < sizeof buf ? (size_t)addr : sizeof buf;
+      if (len < 1) return -EINVAL;
+      if (read_mem(t.tid, data, buf, len) != 0) return -EFAULT;
+      bool sysgood = e.options & PTRACE_O_TRACESYSGOOD;
+      int op = e.synth ? 0
+               : e.kind == EmuTracee::Seccomp ? PTRACE_SYSCALL_INFO_SECCOMP
+               : e.kind == EmuTracee::SysEntry && sysgood ? PTRACE_SYSCALL_INFO_ENTRY
+               : e.kind == EmuTracee::SysExit && sysgood ? PTRACE_SYSCALL_INFO_EXIT : 0;
+      // Changing the kind of stop, or a stop that is not a syscall stop: EINVAL.
+      if (buf[0] != op || op == 0) return -EINVAL;
+      if (ptrace((enum __ptrace_request)kSetSyscallInfo, x.tid, (void*)len, buf) != 0) return -errno;
+      return 0;
+    }
+    case PTRACE_SETREGS:
+    case PTRACE_SETREGSET: {
+      uint64_t type = req == PTRACE_SETREGS ? NT_PRSTATUS : addr;
+      struct iovec iov = {(void*)data, sizeof(arch::Regs)};
+      if (req == PTRACE_SETREGSET && read_mem(t.tid, data, &iov, sizeof iov) != 0) return -EFAULT;
+      size_t len = iov.iov_len < 65536 ? iov.iov_len : 65536;
+      std::vector<unsigned char> buf(len ? len : 1);
+      if (len && read_mem(t.tid, (uint64_t)iov.iov_base, buf.data(), len) != 0) return -EFAULT;
+      if (type == NT_PRSTATUS && e.kind == EmuTracee::SysExit && e.have_entry && len >= sizeof(arch::Regs)) {
+        // The registers the inner tracer was shown (the program's own call)
+        // map back to the real ones where it left them unchanged.
+        arch::Regs r, real;
+        memcpy(&r, buf.data(), sizeof r);
+        if (get_regs(x.tid, real)) {
+          if (r.orig_rax == e.entry.orig_rax) r.orig_rax = real.orig_rax;
+          for (int i = 0; i < 6; i++)
+            if (arch::arg(r, i) == arch::arg(e.entry, i)) arch::set_arg(r, i, arch::arg(real, i));
+          memcpy(buf.data(), &r, sizeof r);
+        }
+      }
+      struct iovec mine = {buf.data(), len};
+      if (ptrace(PTRACE_SETREGSET, x.tid, (void*)type, &mine) != 0) return -errno;
+      if (req == PTRACE_SETREGSET) {
+        iov.iov_len = mine.iov_len;
+        if (write_mem(t.tid, data, &iov, sizeof iov) != 0) return -EFAULT;
+      }
+      return 0;
+    }
     case PTRACE_PEEKTEXT:
     case PTRACE_PEEKDATA:
     case PTRACE_PEEKUSER: {
@@ -296,10 +659,11 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
   }
 }
 
-void Tracer::emu_release(Tracee& x, bool syscall_mode, int sig) {
+void Tracer::emu_release(Tracee& x, bool syscall_mode, int sig, int step) {
   EmuTracee& e = *x.emu;
   e.held = e.reported = false;
   e.syscall_mode = syscall_mode;
+  e.step = step;
   if (e.synth && sig) {
     // The kernel never made this stop: the signal is sent for real, and its
     // own delivery stop passes.
@@ -308,8 +672,9 @@ void Tracer::emu_release(Tracee& x, bool syscall_mode, int sig) {
     sig = 0;
   }
   e.synth = false;
+  if (e.kind != EmuTracee::Seccomp) e.have_entry = false;
   // A real stop: the kernel does with the signal what it does natively.
-  ptrace((enum __ptrace_request)resume_req(x), x.tid, nullptr, (void*)(long)sig);
+  emu_resume_real(x, sig);
 }
 
 void Tracer::emu_exit_opt(Tracee& t) {
@@ -429,6 +794,7 @@ void Tracer::emu_on_exit(pid_t tid, pid_t tgid, int status, bool last) {
   auto own = emu.tracers.find(tgid);
   if (own != emu.tracers.end()) own->second.unwait(tid);
   if (last) {
+    emu.proc_filter.erase(tgid);
     emu_tracer_gone(tgid);
     // Tasks held for this process's fork event that will never come.
     for (auto& [id, x] : tracees_)
@@ -458,7 +824,7 @@ void Tracer::emu_tracer_gone(pid_t tgid) {
         ptrace(PTRACE_LISTEN, x.tid, nullptr, nullptr);
         x.listening = true;
       } else {
-        cont(x.tid);
+        emu_resume_real(x, 0);
       }
     }
   }
@@ -675,7 +1041,10 @@ void Tracer::emu_wait_exit(Tracee& t) {
     arch::set_ret(r, res);
     return done();
   }
-  if (!any) return done();
+  // No tracee matches any more (its exit was handled meanwhile): a blocking
+  // wait that the kernel answered 0 only because of the added WNOHANG still
+  // has real children to wait for (below).
+  if (!any && !(ret == 0 && !blocking && !(orig_opts & WNOHANG))) return done();
   if (orig_opts & WNOHANG) {
     if (ret == -ECHILD) {
       arch::set_ret(r, 0);  // tracees exist: nothing to report yet
@@ -687,7 +1056,7 @@ void Tracer::emu_wait_exit(Tracee& t) {
     }
     return done();
   }
-  auto& st = emu.tracers[t.tgid];
+  auto& st = emu.tracers[t.tgid];  // (exists: this thread's group traced when the wait began)
   if (ret == 0 && !blocking) {
     // Real children that may still report: the real blocking call runs again
     // (rip back to the syscall instruction); a report interrupts it (emu_report).

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <set>
+#include <string>
 #include <unordered_map>
 #include <vector>
 #include <csignal>
@@ -27,11 +28,12 @@ namespace vview {
 
 // One emulated tracee (a thread), owned by its Tracer::Tracee.
 struct EmuTracee {
-  enum Kind { SigDelivery, GroupStop, Interrupt, Event, SysEntry, SysExit };
+  enum Kind { SigDelivery, GroupStop, Interrupt, Event, SysEntry, SysExit, Seccomp };
   pid_t tracer_tgid = 0;      // the inner tracer's process
   bool seized = false;        // PTRACE_SEIZE (else TRACEME)
   uint32_t options = 0;       // PTRACE_O_* the inner tracer set
   bool syscall_mode = false;  // resumed with PTRACE_SYSCALL: syscall stops are reported
+  int step = 0;               // resumed with PTRACE_SINGLESTEP or SINGLEBLOCK (that request), else 0
   bool held = false;          // kept in its real ptrace-stop for the inner tracer
   bool reported = false;      // ... and that stop was already reported by a wait
   bool listening = false;     // the inner tracer LISTENed (a real LISTEN)
@@ -88,6 +90,24 @@ struct EmuWait {
 struct PtraceEmu {
   std::unordered_map<pid_t, EmuTracerState> tracers;  // by inner tracer tgid
   uint64_t seq = 0;
+  // The program's own seccomp filters are installed with each RET_TRACE|data
+  // return rewritten to RET_TRACE|tag (tag >= 1; the monitor's own filter
+  // returns RET_TRACE|0), so a seccomp stop tells whose TRACE it is.
+  std::vector<uint16_t> tag_data;                 // tag - 1 -> the program's data (tags 1..0xfffe)
+  // Inner tracers and the tracees that asked (TRACEME) get a filter of the
+  // monitor's own that stops their opens with this tag, so that
+  // /proc/PID/status shows the emulated tracer (TracerPid).
+  static constexpr uint16_t kTagProc = 0xffff;
+  std::set<pid_t> proc_filter;  // thread groups given that filter (or that failed to take it)
+  std::string proc_dir;         // snapshots of status files served to them
+  std::unordered_map<uint16_t, uint16_t> tag_of;  // data -> tag
+  int tag(uint16_t data) {
+    auto it = tag_of.find(data);
+    if (it != tag_of.end()) return it->second;
+    if (tag_data.size() >= 0xfffe) return -1;
+    tag_data.push_back(data);
+    return tag_of[data] = (uint16_t)tag_data.size();
+  }
   // --stats
   uint64_t stops = 0, requests = 0, waits = 0, wakes = 0;
 };

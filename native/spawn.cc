@@ -116,10 +116,9 @@ pid_t spawn_traced(const SpawnRequest& req, std::string& error) {
     close(sync[1]);
     error = std::string("cannot trace the command: ptrace(PTRACE_SEIZE): ") + strerror(e);
     if (e == EPERM)
-      error += " (is vview already running under a tracer such as strace, gdb or another vview? "
-               "strace and other ptrace users run inside a view, but a vview inside a vview "
-               "(PTRACE_O_TRACESECCOMP) is not supported yet; or ptrace is restricted: see "
-               "/proc/sys/kernel/yama/ptrace_scope)";
+      error += " (is vview running under a tracer such as strace or gdb started outside it? "
+               "Run them inside the view instead (vview run -- strace ...); a vview inside a "
+               "vview works. Or ptrace is restricted: see /proc/sys/kernel/yama/ptrace_scope)";
     return -e;
   }
   char go = 'g';

@@ -177,7 +177,11 @@ void Tracer::cont(pid_t tid, int sig) {
 }
 
 int Tracer::resume_req(const Tracee& t) const {
-  return t.await_exit || t.wait.active || t.wait.blocking || (t.emu && t.emu->syscall_mode) ? PTRACE_SYSCALL : PTRACE_CONT;
+  if (t.await_exit || t.wait.active || t.wait.blocking || (t.emu && t.emu->syscall_mode)) return PTRACE_SYSCALL;
+  // An inner tracer's single step: the monitor's stops on the way (a seccomp
+  // stop) keep it, so the step still ends in its SIGTRAP.
+  if (t.emu && t.emu->step) return t.emu->step;
+  return PTRACE_CONT;
 }
 
 int Tracer::mem_fd(pid_t tgid) {
@@ -261,9 +265,20 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
       fd_itself = true;
     }
   }
+  // openat2's RESOLVE_* flags: the walk is the kernel's, scoped to the dirfd.
+  uint64_t resolve = 0;
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  bool how_ok = true;
+  if (s.last == kLastOpenhow) {
+    how_ok = read_mem(t.tid, arch::arg(r, s.flags), &how, sizeof how) == 0;
+    // Unknown bits: the kernel refuses the open_how (EINVAL) before any walk.
+    if (how_ok && !(how.resolve & ~(uint64_t)0x3f)) resolve = how.resolve;
+  }
+  const bool scoped = resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT);
   std::string base;
   int e = 0;
-  if (!fd_itself && out.raw[0] == '/') base = "/";
+  if (!fd_itself && out.raw[0] == '/' && !scoped) base = "/";
   else if (dirfd == AT_FDCWD || s.dirfd < 0) e = resolver.cwd(t.tid, base);
   else e = resolver.fd_path(t.tid, dirfd, base);
   if (e) {
@@ -279,6 +294,12 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
     const SyscallDesc* d = routes_[nr].desc;
     if (alias(out.canonical) && d->effect == kEffectQuery && d->access_mode < 0) return;
     out.module = match_prefix(out.canonical, nr);
+    if (out.module < 0 && resolver.has_objects()) {
+      char p[64];
+      if (dirfd == AT_FDCWD || s.dirfd < 0) snprintf(p, sizeof p, "/proc/%d/cwd", t.tid);
+      else snprintf(p, sizeof p, "/proc/%d/fd/%d", t.tid, dirfd);
+      out.module = resolver.object_of(p, true);
+    }
     return;
   }
   // A cwd or dirfd inside a mount's host directory is the view path: what is
@@ -295,10 +316,8 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
       break;
     }
     case kLastOpenhow: {
-      struct open_how how;
-      memset(&how, 0, sizeof how);
       // RESOLVE_* flags, or an unreadable open_how: never done natively.
-      if (read_mem(t.tid, arch::arg(r, s.flags), &how, sizeof how) == 0 && how.resolve == 0) out.open_flags = how.flags;
+      if (how_ok && how.resolve == 0) out.open_flags = how.flags;
       else out.open_flags = ~0ull;
       follow = !(how.flags & O_NOFOLLOW) && !((how.flags & O_CREAT) && (how.flags & O_EXCL));
       break;
@@ -307,9 +326,17 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
   Canonical c;
   PathResolver::Under under;
   if (!prefixes_.empty()) under = [this, nr](const std::string& p) { return match_prefix(p, nr) >= 0; };
-  e = resolver.canonicalize(t.tid, t.tgid, base, out.raw, follow, under, c, from_mount);
+  e = resolver.canonicalize(t.tid, t.tgid, base, out.raw, follow, under, c, from_mount, resolve);
   if (e) {
     out.error = e;
+    // A scoped walk that fails after entering a module's path: the kernel's
+    // own walk could reach another object (a mount's host directory), so the
+    // module's path answers the error (the router returns it).
+    if (resolve) {
+      if (!c.touched.empty()) out.module = match_prefix(c.touched, nr);
+      if (out.module < 0) out.module = c.object_module;
+      if (out.module < 0 && from_mount) out.module = match_prefix(base, nr);
+    }
     return;
   }
   out.canonical = std::move(c.path);
@@ -322,6 +349,10 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
     out.verbatim = true;
   out.module = match_prefix(out.canonical, nr);
   if (out.module < 0 && !c.touched.empty()) out.module = match_prefix(c.touched, nr);
+  // An object a module claims by identity, reached by another name (a bind
+  // alias, a renamed parent, a hard link): that module, before a mount the
+  // name goes through (the object is more specific than the mount).
+  if (c.object_module >= 0) out.module = c.object_module;
   // Relative to a directory inside a mount but leading out of it ("..",
   // a symlink out): the kernel would start from the host directory, so the
   // mount's module rewrites it.
@@ -352,7 +383,7 @@ bool Tracer::native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev) {
   if (!any) return false;
   // On a copy: a failure leaves the registers as the tracee set them for JavaScript.
   arch::Regs r = t.regs;
-  t.scratch_top = arch::sp(r) - arch::kRedZone;
+  t.scratch_top = scratch_base(r);
   bool changed = false;
   for (size_t i = 0; i < ev.paths.size(); i++) {
     const PathResult& p = ev.paths[i];
@@ -575,7 +606,7 @@ void Tracer::park(Tracee& t, Event& ev, EventType type) {
   for (int i = 0; i < 6; i++) ev.args[i] = arch::arg(t.regs, i);
   t.parked = true;
   t.at_exit = type == kEventSyscallExit;
-  t.scratch_top = arch::sp(t.regs) - arch::kRedZone;
+  t.scratch_top = scratch_base(t.regs);
   js_events++;
 }
 
@@ -607,6 +638,15 @@ bool Tracer::is_tracee_event(const siginfo_t& si) {
 
 int Tracer::next(bool block, Event& ev) {
   for (;;) {
+    while (!recheck_.empty()) {
+      // Its inner tracer let the call go on from a seccomp stop of its own
+      // filter: now the monitor's routes, on the registers as they are now.
+      pid_t tid = recheck_.front();
+      recheck_.pop_front();
+      auto it = tracees_.find(tid);
+      if (it == tracees_.end()) continue;
+      if (on_seccomp(it->second, ev)) return 0;
+    }
     if (root_exited_ && tracees_.empty()) {
       ev.type = kEventDone;
       return 0;
@@ -680,9 +720,15 @@ int Tracer::next(bool block, Event& ev) {
     bool first = !t.started;
     t.started = true;
     switch (event) {
-      case PTRACE_EVENT_SECCOMP:
+      case PTRACE_EVENT_SECCOMP: {
+        unsigned long msg = 0;
+        // RET_TRACE|tag: the program's own filter asked (emu_seccomp).
+        if ((!emu.tag_data.empty() || !emu.proc_filter.empty()) && ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg) == 0 &&
+            msg != 0 && emu_tag_stop(t, status, msg))
+          continue;
         if (on_seccomp(t, ev)) return 0;
         continue;
+      }
       case PTRACE_EVENT_FORK:
       case PTRACE_EVENT_VFORK:
       case PTRACE_EVENT_CLONE: {
@@ -850,6 +896,10 @@ int Tracer::next(bool block, Event& ev) {
         continue;
       case 0:
         if (sig == (SIGTRAP | 0x80)) {
+          if (t.injected) {
+            emu_inject_done(t);
+            continue;
+          }
           if (t.wait.active || t.wait.blocking) {
             emu_wait_exit(t);
             continue;
@@ -922,6 +972,15 @@ int Tracer::next(bool block, Event& ev) {
         continue;
     }
   }
+}
+
+uint64_t Tracer::scratch_base(const arch::Regs& r) {
+  uint64_t top = arch::sp(r) - arch::kRedZone;
+  for (int i = 0; i < 6; i++) {
+    uint64_t p = arch::arg(r, i);
+    if (p < top && p + (1u << 20) >= top) top = p;
+  }
+  return top & ~(uint64_t)15;
 }
 
 // Writes s (with its NUL) below the parked tracee's stack; its address, or -errno.

@@ -4,6 +4,7 @@
 // belong to no module is resumed here without entering JavaScript.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -165,6 +166,9 @@ class Tracer {
     bool hide_exec_exit = false;   // execve's exit stop after a synthesized exec SIGTRAP (natively after it)
     bool started = false;      // it had a stop (the first of an auto-attached task is the monitor's)
     bool first_held = false;   // a new task's first stop, held until its parent's event tells if it is emulated
+    bool seccomp_recheck = false;  // held at a seccomp stop its own filter asked for: the monitor's routes come after
+    bool injected = false;     // running a call the monitor put in place of its own (emu_inject): restore at its exit
+    arch::Regs inject_regs{};  // the registers of the call it replaced
     EmuWait wait;
     std::unique_ptr<EmuTracee> emu;
   };
@@ -173,6 +177,10 @@ class Tracer {
   bool on_seccomp(Tracee& t, Event& ev);
   int emulate_stat(Tracee& t, uint8_t kind);
   int64_t put_string(Tracee& t, const std::string& s);
+  // Where scratch memory below a stopped tracee's stack starts: past the red
+  // zone, and below anything an argument points to just under the stack (the
+  // strings an inner monitor in the view wrote there for this call).
+  static uint64_t scratch_base(const arch::Regs& r);
   bool show_stat(Tracee& t, const SyscallRoute& route);
   void patch_stat(Tracee& t);
   void park(Tracee& t, Event& ev, EventType type);
@@ -188,6 +196,12 @@ class Tracer {
 
   // ptrace_emu.cc
   bool emu_on_seccomp(Tracee& t);
+  bool emu_seccomp(Tracee& t);            // seccomp(2), prctl(PR_SET_SECCOMP): the program's filter, retagged
+  bool emu_tag_stop(Tracee& t, int status, uint64_t tag);  // a seccomp stop the program's filter asked for
+  void emu_resume_real(Tracee& x, int sig);
+  bool emu_inject_proc_filter(Tracee& t);   // at its ptrace seccomp stop: installs the kTagProc filter first
+  void emu_inject_done(Tracee& t);          // the injected call's exit stop: the original call again
+  void emu_proc_open(Tracee& t);            // a kTagProc stop: /proc/PID/status with the emulated TracerPid  // the held real stop goes on (a seccomp stop: the monitor's routes first)
   void emu_wait_unpause(Tracee& t, int sig);
   void emu_wake_paused(pid_t tgid);  // a new real child: waits sleeping in pause() run again  // a wait sleeping in pause() stopped: the wait's registers again  // ptrace, wait4, waitid (kRouteEmu): handled, true
   int64_t emu_ptrace(Tracee& t, bool& resumed);
@@ -196,7 +210,7 @@ class Tracer {
   bool emu_wait_answer(Tracee& t, const arch::Regs& call, bool any_only, bool& any, int64_t& result);
   void emu_hold(Tracee& t, int status, EmuTracee::Kind kind, uint64_t msg = 0, const siginfo_t* synth = nullptr);
   void emu_report(pid_t tracer_tgid);
-  void emu_release(Tracee& t, bool syscall_mode, int sig);
+  void emu_release(Tracee& t, bool syscall_mode, int sig, int step = 0);
   void emu_exit_opt(Tracee& t);
   void emu_forget(Tracee& t);              // no longer an emulated tracee
   void emu_on_exit(pid_t tid, pid_t tgid, int status, bool last);
@@ -217,6 +231,7 @@ class Tracer {
   std::unordered_map<pid_t, Tracee> tracees_;
   std::unordered_map<pid_t, std::unordered_set<pid_t>> threads_;
   std::unordered_map<pid_t, int> mem_fds_;  // tgid -> /proc/tgid/mem (until exec/exit)
+  std::deque<pid_t> recheck_;  // released from a seccomp stop of their own filter: the monitor's routes next
   bool is_tracee_event(const siginfo_t& si);
   bool peek_ = false;  // Node has children of its own: never consume theirs
   pid_t root_ = 0;

@@ -156,7 +156,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await run({ command, config, traceFd, stats });
   } catch (e) {
-    if (e instanceof SetupError || (await isConfigError(e))) fail((e as Error).message);
+    if (e instanceof SetupError) fail(e.message, e.exitCode);
+    if (await isConfigError(e)) fail((e as Error).message);
     fail((e as Error).message, 125);
   }
 }

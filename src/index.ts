@@ -28,6 +28,12 @@ export {
   fsError, type FileSystem, type ReadOnlyFileSystem, type FileSystemReads, type AnyFileSystem, type FsAttr, type FsStatfs, type FileType,
 } from './vm/fs/types.js';
 
+// State files kept across runs: one writer (a lock), atomic saves, sparse copies.
+export {
+  lockStateFile, writeFileAtomically, writeAll, copySparse, reasonOf, StateFileError, EXIT_SAVE_FAILED, EXIT_STATE_BUSY,
+  type StateLock,
+} from './vm/statefile.js';
+
 // Running a view (embedders; the CLI is one).
 export { run, exitStatus, type RunOptions } from './vm/monitor.js';
 export { loadConfigFile, resolveConfig, ConfigError, type ViewConfig, type ModuleEntry, type ModuleRegistry } from './vm/config.js';

@@ -63,15 +63,16 @@ export function writeConfig(yamlText: string, name?: string): string {
 const compiled = new Map<string, Promise<string>>();
 
 /** Compiles test/fixtures/NAME.c once per run; resolves to the binary's path. */
-export function compileFixture(name: string, opts: { static?: boolean } = {}): Promise<string> {
-  const key = `${name}${opts.static ? ':static' : ''}`;
+export function compileFixture(name: string, opts: { static?: boolean; debug?: boolean } = {}): Promise<string> {
+  const key = `${name}${opts.static ? ':static' : ''}${opts.debug ? ':debug' : ''}`;
   let p = compiled.get(key);
   if (!p) {
     p = (async () => {
       const dir = path.join(tmpRoot(), 'bin');
       fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-      const out = path.join(dir, opts.static ? `${name}-static` : name);
-      const args = ['-O1', '-Wall', '-pthread', ...(opts.static ? ['-static'] : []), '-o', out, path.join(FIXTURES, `${name}.c`)];
+      const out = path.join(dir, `${name}${opts.static ? '-static' : ''}${opts.debug ? '-g' : ''}`);
+      // debug: for gdb (line numbers, no optimization).
+      const args = [...(opts.debug ? ['-g', '-O0'] : ['-O1']), '-Wall', '-pthread', ...(opts.static ? ['-static'] : []), '-o', out, path.join(FIXTURES, `${name}.c`)];
       try {
         await execFileP('cc', args);
       } catch (e) {

@@ -165,13 +165,6 @@ test('TRACEME + exec, SEIZE/INTERRUPT/LISTEN, group-stop and GET_SYSCALL_INFO: t
   t.is(m.status, n.status, describe(m));
 });
 
-test('a vview inside a view is refused with a message that says so (phase 3)', async (t) => {
-  // SEIZE with TRACESECCOMP (what a nested vview asks for) is EPERM in this phase.
-  const v = await vviewRun([process.execPath, path.join(ROOT, 'bin', 'vview.js'), 'run', '--', 'true'], { t, timeout: 60_000 });
-  t.not(v.status, 0, describe(v));
-  t.regex(v.stderr, /vview inside a vview .*not supported yet/, describe(v));
-});
-
 strace('attaching to a process that is not dumpable is refused as natively (EPERM), as the same user without CAP_SYS_PTRACE', async (t) => {
   if (!(await canRunUnprivileged())) return t.fail('cannot run as the unprivileged user (setpriv)');
   // The target makes itself non-dumpable; the tracer is the same user: the
@@ -188,4 +181,17 @@ strace('attaching to a process that is not dumpable is refused as natively (EPER
   const v = await vviewRun(['sh', '-c', script], { t, env, unprivileged: true, timeout: 60_000 });
   t.regex(n.stdout, /Operation not permitted/, describe(n));
   t.is(v.stdout, n.stdout, describe(v));
+});
+
+test('TracerPid in /proc/PID/status shows the emulated tracer to the tracee and the tracer, and 0 after a detach, as natively', async (t) => {
+  const bin = await compileFixture('tracerpid');
+  const n = await native([bin], { t });
+  t.is(n.status, 0, describe(n));
+  t.regex(n.stdout, /^tracer, \/proc\/CHILD\/status: the parent\n/, describe(n));
+  const v = await vviewRun([bin], { t, timeout: 60_000 });
+  t.is(v.status, 0, describe(v));
+  t.is(v.stdout, n.stdout, describe(v));
+  // Also with a module that routes the open family (the same opens then pass its routes).
+  const m = await vviewRun([bin], { t, flags: ['--mount', '/x=memfs'], timeout: 60_000 });
+  t.is(m.stdout, n.stdout, describe(m));
 });

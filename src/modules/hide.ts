@@ -44,6 +44,28 @@ export default defineModule({
   },
   setup(options, ctx) {
     const hidden = [...new Set(options.paths.map(canonical))];
+    // Each hidden file or directory is also hidden as an object (device and
+    // inode): another name for it (a bind of its directory elsewhere in the
+    // view, a renamed parent, a hard link, a /proc link) finds nothing either.
+    const objects = new Map<string, { dev: bigint; ino: bigint }>();
+    for (const h of hidden) {
+      try {
+        const st = fs.lstatSync(h, { bigint: true });
+        objects.set(`${st.dev}:${st.ino}`, { dev: st.dev, ino: st.ino });
+      } catch {
+        /* not on the host: hidden by name only */
+      }
+    }
+    /** The name itself (not followed) is a hidden object. */
+    const isHiddenObject = (p: string | undefined) => {
+      if (p === undefined) return false;
+      try {
+        const st = fs.lstatSync(p, { bigint: true });
+        return objects.has(`${st.dev}:${st.ino}`);
+      } catch {
+        return false;
+      }
+    };
     // Listings to filter: parent directory (dev:ino) -> hidden names in it.
     const listings = new Map<string, Set<string>>();
     for (const h of hidden) {
@@ -68,7 +90,9 @@ export default defineModule({
       const mine = call.paths.filter((p) => p.mine);
       const newName = call.paths[call.paths.length - 1];
       const creating = (call.effect !== undefined && MAKES_NAME.includes(call.effect)) || isCreatOpen(call);
-      if (creating && mine.length === 1 && mine[0] === newName && hidden.includes(newName.canonical ?? '')) return errno('EACCES');
+      if (creating && mine.length === 1 && mine[0] === newName &&
+          (hidden.includes(newName.canonical ?? '') || isHiddenObject(newName.host ?? newName.canonical)))
+        return errno('EACCES');
       return errno('ENOENT');
     };
 
@@ -101,7 +125,7 @@ export default defineModule({
     };
 
     return {
-      paths: { prefixes: hidden, other: refuse },
+      paths: { prefixes: hidden, other: refuse, objects: [...objects.values()] },
       fds: { handlers: { getdents64: filterListing(false), getdents: filterListing(true) } },
     };
   },

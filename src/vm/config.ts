@@ -40,12 +40,45 @@ export interface ModuleEntry {
   name: string;
   /** Where the entry comes from, for messages: "view.yaml:4: modules[1]", "--mount /x=memfs". */
   where?: string;
+  /** The module's file, when it was loaded from one (not built in): its setup and close have deadlines. */
+  file?: string;
 }
+
+/** How long a module loaded from a file may take, in seconds (0: no limit). */
+export interface Deadlines {
+  /** Loading the file (a top-level await) and its setup(), each. */
+  setup: number;
+  /** Its close() at the end of the view. */
+  close: number;
+}
+
+export const DEFAULT_DEADLINES: Deadlines = { setup: 10, close: 10 };
 
 export interface ViewConfig {
   file?: string;
   modules: ModuleEntry[];
+  /** Default DEFAULT_DEADLINES; the config's `deadlines` key. */
+  deadlines?: Deadlines;
 }
+
+/** The largest config file read, in bytes. */
+export const MAX_CONFIG_BYTES = 1 << 20;
+
+/**
+ * Resolves like `promise`, or rejects with `message` after `seconds` (0: no
+ * limit). The timer keeps the process alive meanwhile: a promise that never
+ * settles would otherwise let Node exit quietly, with status 0.
+ */
+export function withDeadline<T>(promise: Promise<T>, seconds: number, message: string): Promise<T> {
+  if (!seconds) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(message)), seconds * 1000);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+export class DeadlineError extends Error {}
 
 type KeyPath = (string | number)[];
 
@@ -97,8 +130,9 @@ class Locator {
 export async function loadConfigFile(file: string, registry: ModuleRegistry): Promise<ViewConfig> {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readLimited(file, MAX_CONFIG_BYTES);
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw new ConfigError(`${file}: cannot read the config: ${(e as Error).message}`);
   }
   // Imported here: the API (src/index.ts) re-exports this file, and a view
@@ -112,7 +146,20 @@ export async function loadConfigFile(file: string, registry: ModuleRegistry): Pr
     const line = e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line;
     throw new ConfigError(`${file}:${line}: invalid YAML: ${e.message.split('\n')[0]}`);
   }
-  const raw = doc.toJS() as unknown;
+  // An alias (*name) repeats an anchored node: nested, a few lines expand to
+  // billions of nodes. A view never needs one.
+  let alias: { range?: [number, number, number] | null } | undefined;
+  yaml.visit(doc, { Alias: (_, node) => { alias = node; return yaml.visit.BREAK; } });
+  if (alias) {
+    const at = alias.range ? `:${lines.linePos(alias.range[0]).line}` : '';
+    throw new ConfigError(`${file}${at}: YAML aliases (*name) are not accepted in a view config; write the value out`);
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 0 }) as unknown;
+  } catch (e) {
+    throw new ConfigError(`${file}: invalid YAML: ${(e as Error).message}`);
+  }
   return resolve(raw, path.dirname(path.resolve(file)), registry, loc, file);
 }
 
@@ -128,9 +175,19 @@ export function resolveConfig(raw: unknown, opts: { baseDir: string; registry: M
 async function resolve(raw: unknown, baseDir: string, registry: ModuleRegistry, at: Locator, file?: string): Promise<ViewConfig> {
   if (raw === null || raw === undefined) return { file, modules: [] };
   if (typeof raw !== 'object' || Array.isArray(raw)) throw at.error([], 'expected a mapping with a `modules` list');
-  for (const k of Object.keys(raw)) if (k !== 'modules') throw at.error([k], 'unknown key (expected `modules`)');
+  for (const k of Object.keys(raw)) if (k !== 'modules' && k !== 'deadlines') throw at.error([k], 'unknown key (expected `modules` or `deadlines`)');
+  const deadlines = { ...DEFAULT_DEADLINES };
+  const d = (raw as { deadlines?: unknown }).deadlines;
+  if (d !== undefined && d !== null) {
+    if (typeof d !== 'object' || Array.isArray(d)) throw at.error(['deadlines'], 'expected a mapping with `setup` and/or `close` (seconds)');
+    for (const [k, v] of Object.entries(d)) {
+      if (k !== 'setup' && k !== 'close') throw at.error(['deadlines', k], 'unknown key (expected `setup` or `close`)');
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 86400) throw at.error(['deadlines', k], 'expected a number of seconds from 0 (no limit) to 86400');
+      deadlines[k] = v;
+    }
+  }
   const list = (raw as { modules?: unknown }).modules;
-  if (list === undefined || list === null) return { file, modules: [] };
+  if (list === undefined || list === null) return { file, modules: [], deadlines };
   if (!Array.isArray(list)) throw at.error(['modules'], 'expected a list of modules');
   const modules: ModuleEntry[] = [];
   for (let i = 0; i < list.length; i++) {
@@ -146,7 +203,8 @@ async function resolve(raw: unknown, baseDir: string, registry: ModuleRegistry, 
     } else {
       throw at.error(['modules', i], 'expected a module name, or `name: { options }`');
     }
-    const def = await findModule(ref, baseDir, registry, (m) => at.error(['modules', i], m));
+    const def = await findModule(ref, baseDir, registry, (m) => at.error(['modules', i], m), deadlines.setup);
+    const moduleFile = Object.hasOwn(registry, ref) ? undefined : path.resolve(baseDir, ref);
     let parsed: unknown = options;
     if (def.options) {
       try {
@@ -156,12 +214,14 @@ async function resolve(raw: unknown, baseDir: string, registry: ModuleRegistry, 
         throw at.error(['modules', i, ref], (e as Error).message);
       }
     }
-    modules.push({ ref, def, options: parsed, name: def.name, where: at.where(['modules', i]) });
+    modules.push({ ref, def, options: parsed, name: def.name, where: at.where(['modules', i]), ...(moduleFile && { file: moduleFile }) });
   }
-  return { file, modules };
+  return { file, modules, deadlines };
 }
 
-async function findModule(ref: string, baseDir: string, registry: ModuleRegistry, err: (m: string) => ConfigError): Promise<ModuleDefinition<unknown>> {
+async function findModule(
+  ref: string, baseDir: string, registry: ModuleRegistry, err: (m: string) => ConfigError, deadline = DEFAULT_DEADLINES.setup,
+): Promise<ModuleDefinition<unknown>> {
   const known = await registryEntry(registry, ref);
   if (known) return known;
   if (!ref.includes('/') && !/\.(m?js|ts|mts)$/.test(ref))
@@ -171,13 +231,16 @@ async function findModule(ref: string, baseDir: string, registry: ModuleRegistry
   let mod: Record<string, unknown>;
   try {
     await resolveVview();
-    if (/\.[mc]?ts$/.test(file)) {
-      // TypeScript modules load through tsx (ESM or CommonJS, as Node would decide).
-      const { tsImport } = await importOutside<typeof import('tsx/esm/api')>('tsx/esm/api');
-      mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
-    } else {
-      mod = await importOutside(pathToFileURL(file).href);
-    }
+    const load = async (): Promise<Record<string, unknown>> => {
+      if (/\.[mc]?ts$/.test(file)) {
+        // TypeScript modules load through tsx (ESM or CommonJS, as Node would decide).
+        const { tsImport } = await importOutside<typeof import('tsx/esm/api')>('tsx/esm/api');
+        return (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+      }
+      return importOutside(pathToFileURL(file).href);
+    };
+    // A top-level await that never settles.
+    mod = await withDeadline(load(), deadline, `loading did not finish within ${deadline} s (a top-level await that never settles?; the config's deadlines.setup)`);
   } catch (e) {
     throw err(`cannot load module ${file}: ${(e as Error).message}`);
   }
@@ -277,4 +340,22 @@ function resolveVview(): Promise<void> {
     };
   })();
   return vviewResolves;
+}
+
+/** The file's text, refused with a ConfigError past `max` bytes (a config that is /dev/zero, or a log). */
+function readLimited(file: string, max: number): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(max + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const k = fs.readSync(fd, buf, n, buf.length - n, null);
+      if (k <= 0) break;
+      n += k;
+    }
+    if (n > max) throw new ConfigError(`${file}:1: the config is larger than ${max / 1024} KiB; refusing to read it (is it a view config?)`);
+    return buf.toString('utf8', 0, n);
+  } finally {
+    fs.closeSync(fd);
+  }
 }

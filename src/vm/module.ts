@@ -270,8 +270,20 @@ export interface ModuleInstance {
    * syscalls that need no handler: native code rewrites the path to its host
    * form and lets the kernel run them, without a stop into JavaScript (the
    * open family: only opens that neither write, create nor truncate).
+   *
+   * `objects`: files and directories (device, inode) routed like the prefixes
+   * whatever name reaches them: another bind of their directory, a renamed
+   * parent, a hard link, a /proc link. A path that walks through or ends on
+   * one reaches this module's handlers with `mine` set.
    */
-  paths?: { prefixes: string[]; handlers?: Handlers; other?: Handler; syscalls?: SyscallName[]; direct?: SyscallName[] };
+  paths?: {
+    prefixes: string[];
+    handlers?: Handlers;
+    other?: Handler;
+    syscalls?: SyscallName[];
+    direct?: SyscallName[];
+    objects?: { dev: bigint; ino: bigint }[];
+  };
   /** Syscalls served on fds whose inode this module claims (ctx.claimInode). */
   fds?: { handlers: Handlers };
   /** Flush state: called once when the view ends (also on SIGINT/SIGTERM). */

@@ -16,9 +16,10 @@ import { currentArch } from './arch/index.js';
 import { watchOwnChildren } from './children.js';
 import { ProcessTable } from './process.js';
 import { Router, type LoadedModule, type TraceSink } from './router.js';
-import type { ModuleContext } from './module.js';
+import type { ModuleContext, ModuleInstance } from './module.js';
 import { PathAliases, viewPathsModule } from './viewpaths.js';
-import type { ViewConfig } from './config.js';
+import { DEFAULT_DEADLINES, DeadlineError, withDeadline, type Deadlines, type ModuleEntry, type ViewConfig } from './config.js';
+import { EXIT_SAVE_FAILED } from './statefile.js';
 
 export interface RunOptions {
   command: string[];
@@ -30,7 +31,21 @@ export interface RunOptions {
   stderrFd?: number;
 }
 
-export class SetupError extends Error {}
+/** The view could not start; `exitCode` is what vview exits with (2 unless a module's error says otherwise). */
+export class SetupError extends Error {
+  constructor(message: string, readonly exitCode = 2) {
+    super(message);
+  }
+}
+
+/** vview's exit status when a module's close() failed or missed its deadline (a state not saved). */
+export const EXIT_CLOSE_FAILED = EXIT_SAVE_FAILED;
+
+/** An error's own exit status (StateFileError's), if it has one. */
+function exitCodeOf(e: unknown): number | undefined {
+  const c = (e as { exitCode?: unknown })?.exitCode;
+  return typeof c === 'number' && Number.isInteger(c) && c > 0 && c < 126 ? c : undefined;
+}
 
 function say(fd: number, text: string): void {
   try {
@@ -80,6 +95,10 @@ export async function run(opts: RunOptions): Promise<number> {
     });
   };
   const scratch = new Scratch();
+  // Silently: the command's stderr must stay its own (a transparent view).
+  scratch.sweep();
+  const deadlines = opts.config.deadlines ?? DEFAULT_DEADLINES;
+  const closing: Closing[] = [];
   let settingUp = true;
   for (let i = 0; i < opts.config.modules.length; i++) {
     const entry = opts.config.modules[i];
@@ -113,11 +132,16 @@ export async function run(opts: RunOptions): Promise<number> {
       warn: warn(entry.name),
     };
     try {
-      modules.push({ name: entry.name, instance: await entry.def.setup(entry.options, ctx), where: entry.where });
+      const setup = Promise.resolve().then(() => entry.def.setup(entry.options, ctx));
+      const limit = entry.file ? deadlines.setup : 0;
+      const instance = await withDeadline(setup, limit, `setup() did not finish within ${limit} s (the config's deadlines.setup)`);
+      checkInstance(instance, entry);
+      modules.push({ name: entry.name, instance, where: entry.where });
+      closing.push({ name: entry.name, instance, deadline: entry.file ? deadlines.close : 0 });
     } catch (e) {
-      await closeAll(modules, errFd);
+      await closeAll(closing, errFd);
       scratch.remove();
-      throw new SetupError(`module ${entry.name}: ${(e as Error).message}`);
+      throw new SetupError(`module ${entry.name}${entry.file ? ` (${entry.file})` : ''}: ${(e as Error).message}`, exitCodeOf(e));
     }
   }
   settingUp = false;
@@ -128,12 +152,12 @@ export async function run(opts: RunOptions): Promise<number> {
   try {
     router = new Router(n, modules, trace, (msg) => say(errFd, `vview: ${msg}`), ownershipBy !== undefined);
   } catch (e) {
-    await closeAll(modules, errFd);
+    await closeAll(closing, errFd);
     scratch.remove();
     throw new SetupError((e as Error).message);
   }
   const cfg = router.nativeConfig();
-  n.configure({ routes: cfg.routes, prefixes: cfg.prefixes, aliases: [...aliases.entries] });
+  n.configure({ routes: cfg.routes, prefixes: cfg.prefixes, objects: cfg.objects, aliases: [...aliases.entries] });
 
   const [cmd, ...rest] = opts.command;
   // bin/vview records which fds the caller passed before Node marked them all
@@ -167,6 +191,7 @@ export async function run(opts: RunOptions): Promise<number> {
   n.startWaker(poke);
 
   const t0 = process.hrtime.bigint();
+  let closeFailed = false;
   try {
     for (;;) {
       const ev = n.next(router.inFlight === 0);
@@ -205,30 +230,97 @@ export async function run(opts: RunOptions): Promise<number> {
     }
   } finally {
     n.stopWaker();
-    await closeAll(modules, errFd);
+    closeFailed = await closeAll(closing, errFd);
     scratch.remove();
   }
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   if (opts.stats) printStats(errFd, router, n.stats(), elapsed);
-  return exitStatus(n.rootStatus());
+  const status = exitStatus(n.rootStatus());
+  if (closeFailed) {
+    say(errFd, `vview: exiting with status ${EXIT_CLOSE_FAILED} because the view did not close cleanly (the command's exit status was ${status})`);
+    return EXIT_CLOSE_FAILED;
+  }
+  return status;
 }
 
-async function closeAll(modules: LoadedModule[], errFd: number): Promise<void> {
+interface Closing {
+  name: string;
+  instance: ModuleInstance;
+  /** Seconds (0: no limit). */
+  deadline: number;
+}
+
+/** Closes every module, even after one failed; true when one failed (each is reported). */
+async function closeAll(modules: Closing[], errFd: number): Promise<boolean> {
+  let failed = false;
   for (const m of modules) {
     try {
-      await m.instance.close?.();
+      const close = Promise.resolve().then(() => m.instance.close?.());
+      await withDeadline(close, m.deadline, `close() did not finish within ${m.deadline} s (the config's deadlines.close)`);
     } catch (e) {
-      say(errFd, `vview: ${m.name}: close failed: ${(e as Error).message}`);
+      failed = true;
+      const why = e instanceof DeadlineError || exitCodeOf(e) !== undefined ? (e as Error).message : `close failed: ${(e as Error).message}`;
+      say(errFd, `vview: ${m.name}: ${why}`);
     }
   }
+  return failed;
 }
 
-/** The monitor's private scratch tree (0700), made on first use, removed at the end. */
+/**
+ * What setup() returned, checked before anything is compiled from it: route
+ * names must be syscalls, prefixes absolute, handlers functions. A mistake is
+ * an error naming the module and the entry.
+ */
+function checkInstance(instance: unknown, entry: ModuleEntry): asserts instance is ModuleInstance {
+  const fail = (msg: string): never => {
+    throw new Error(`setup() returned ${msg}`);
+  };
+  if (!instance || typeof instance !== 'object') fail(`${String(instance)}, not the module's routes ({ syscalls, paths, fds, close })`);
+  const inst = instance as ModuleInstance;
+  const known = currentArch().numbers as Record<string, number | undefined>;
+  const handlers = (where: string, table: unknown) => {
+    if (table === undefined) return;
+    if (!table || typeof table !== 'object') fail(`${where}: expected a mapping of syscall name to handler`);
+    for (const [name, h] of Object.entries(table as Record<string, unknown>)) {
+      if (known[name] === undefined) fail(`${where}.${name}: "${name}" is not a syscall of ${currentArch().name}`);
+      if (typeof h !== 'function') fail(`${where}.${name}: expected a function, got ${typeof h}`);
+    }
+  };
+  handlers('syscalls', inst.syscalls);
+  handlers('fds.handlers', inst.fds?.handlers);
+  const paths = inst.paths;
+  if (paths !== undefined) {
+    if (!paths || !Array.isArray(paths.prefixes)) fail('paths: expected { prefixes: [absolute paths], handlers?, other? }');
+    paths.prefixes.forEach((p: unknown, i: number) => {
+      if (typeof p !== 'string' || !p.startsWith('/') || path.posix.normalize(p) !== p || p.includes('\0') || (p.length > 1 && p.endsWith('/')))
+        fail(`paths.prefixes[${i}]: ${JSON.stringify(p)} is not an absolute, normalized path`);
+    });
+    handlers('paths.handlers', paths.handlers);
+    for (const name of paths.syscalls ?? []) if (known[name] === undefined) fail(`paths.syscalls: "${name}" is not a syscall of ${currentArch().name}`);
+    if (paths.other !== undefined && typeof paths.other !== 'function') fail('paths.other: expected a function');
+  }
+  for (const name of Object.keys(inst.when ?? {})) if (known[name] === undefined) fail(`when.${name}: "${name}" is not a syscall of ${currentArch().name}`);
+  if (inst.close !== undefined && typeof inst.close !== 'function') fail('close: expected a function');
+  void entry;
+}
+
+/**
+ * The monitor's private scratch tree (0700), made on first use, removed at
+ * the end. While the run lives it holds a lock on `.owner` inside; a tree
+ * whose lock nobody holds was left by a run that died (kill -9) and is
+ * removed by the next run (sweep).
+ */
 class Scratch {
   private root: string | undefined;
+  private ownerFd: number | undefined;
 
   dir(name: string): string {
-    if (!this.root) this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'vview-scratch-')); // mode 0700
+    if (!this.root) {
+      this.root = fs.mkdtempSync(path.join(os.tmpdir(), SCRATCH_PREFIX)); // mode 0700
+      this.ownerFd = fs.openSync(path.join(this.root, OWNER), fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+      native().flock(this.ownerFd, LOCK_EX | LOCK_NB);
+      fs.writeSync(this.ownerFd, `${process.pid}\n`);
+    }
     const d = path.join(this.root, name);
     fs.mkdirSync(d, { recursive: true, mode: 0o700 });
     return d;
@@ -248,6 +340,58 @@ class Scratch {
       }
     }
     this.root = undefined;
+    if (this.ownerFd !== undefined) fs.closeSync(this.ownerFd);
+    this.ownerFd = undefined;
+  }
+
+  /** Removes the scratch trees of this user's runs that died without removing theirs. */
+  sweep(report?: (msg: string) => void): void {
+    const tmp = os.tmpdir();
+    let names: string[];
+    try {
+      names = fs.readdirSync(tmp).filter((n) => n.startsWith(SCRATCH_PREFIX));
+    } catch {
+      return;
+    }
+    const uid = process.getuid?.();
+    for (const name of names) {
+      const dir = path.join(tmp, name);
+      try {
+        const st = fs.lstatSync(dir);
+        if (!st.isDirectory() || st.uid !== uid) continue;
+        let fd: number;
+        try {
+          fd = fs.openSync(path.join(dir, OWNER), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+        } catch {
+          // No owner file: a run that has not locked it yet, or an older vview's
+          // (which may still be running): not ours to judge.
+          continue;
+        }
+        try {
+          if (native().flock(fd, LOCK_EX | LOCK_NB) < 0) continue; // its run is alive
+          removeTree(dir);
+          report?.(`removed ${dir}, the scratch copy of a run that was killed`);
+        } finally {
+          fs.closeSync(fd);
+        }
+      } catch {
+        /* another run removes it at the same time */
+      }
+    }
+  }
+}
+
+const SCRATCH_PREFIX = 'vview-scratch-';
+const OWNER = '.owner';
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+
+function removeTree(dir: string): void {
+  try {
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
+  } catch {
+    chmodTree(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -19,6 +19,8 @@ export interface NativePath {
   /** A component before the last did not exist: the canonical path is lexical from there. */
   lexical?: boolean;
   module: number;
+  /** -errno: native code's walk refused the path (openat2's RESOLVE_* scope) after it reached this module. */
+  error?: number;
 }
 export interface NativeFd {
   fd: number;
@@ -47,6 +49,8 @@ export interface NativeOwner {
 
 /** A routed syscall: [number, RouteBits]. Its path and fd arguments come from the generated description. */
 export type NativeRoute = [nr: number, bits: number];
+/** A syscall the filter stops only for one argument's value: non-zero, or equal to `eq`. */
+export type ArgRoute = [nr: number, arg: number, eq?: number];
 
 /** How a parked tracee goes on: one call per stop (Tracer::resume). */
 export interface NativeAction {
@@ -77,7 +81,8 @@ export interface NativePrefix {
 
 export interface Native {
   /** aliases: [host directory, view path]: a cwd or dirfd below host is taken as the view path. */
-  configure(cfg: { routes: NativeRoute[]; prefixes: NativePrefix[]; aliases?: [string, string][] }): void;
+  /** objects: [dev, ino, module]: path calls that reach that object by any name go to the module. */
+  configure(cfg: { routes: NativeRoute[]; prefixes: NativePrefix[]; objects?: [bigint, bigint, number][]; aliases?: [string, string][] }): void;
   /** utimensat(2) with nanoseconds, not following a final symlink: 0 or -errno. */
   utimens(path: string, atimeNs: bigint, mtimeNs: bigint): number;
   /** mknod(2): 0 or -errno. */
@@ -89,8 +94,8 @@ export interface Native {
   statOwner(dev: bigint | number, ino: bigint | number, owner: NativeOwner | null): void;
   /** What the stat view shows for these metadata (native StatView::apply). */
   statShow(st: { dev: bigint; ino: bigint; mode: number; uid: number; gid: number; rdev: bigint }): { mode: number; uid: number; gid: number; rdev: bigint };
-  /** tracedIfArg: [nr, arg] pairs that stop only when that argument is non-zero. */
-  spawn(req: { candidates: string[]; argv: string[]; inheritFds: number[]; filter: boolean; foreignAllowed?: boolean; traced: number[]; tracedIfArg?: [number, number][]; notFound: string; denied: string }): number;
+  /** tracedIfArg: [nr, arg] pairs that stop only when that argument is non-zero; [nr, arg, eq]: only when it equals eq. */
+  spawn(req: { candidates: string[]; argv: string[]; inheritFds: number[]; filter: boolean; foreignAllowed?: boolean; traced: number[]; tracedIfArg?: ArgRoute[]; notFound: string; denied: string }): number;
   next(block: boolean): NativeEvent;
   resume(tid: number, action: NativeAction): number;
   readMemory(tid: number, addr: number | bigint, len: number): Buffer | number;
@@ -104,6 +109,10 @@ export interface Native {
   startWaker(cb: () => void): void;
   armWaker(): void;
   stopWaker(): void;
+  /** flock(2) on fd: 0 or -errno (LOCK_SH 1, LOCK_EX 2, LOCK_NB 4, LOCK_UN 8). */
+  flock(fd: number, op: number): number;
+  /** Copies len bytes at srcOff of srcFd to dstOff of dstFd, keeping holes (SEEK_DATA/SEEK_HOLE): bytes of data copied, or -errno. */
+  copySparse(srcFd: number, srcOff: number, dstFd: number, dstOff: number, len: number): number;
   /** The view's path for a host path below a configured alias, or undefined. */
   viewPath(hostPath: string): string | undefined;
   /** The values compiled in from native/generated/ (for test/abi.test.ts). */

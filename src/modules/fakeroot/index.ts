@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  lockStateFile,
   defineModule, errno, errnoNumber, forward, isReadOnlyOpen, openFlags, ret, rewrite, specOf, OptionError,
   type Handler, type Handlers, type SyscallCall, type SyscallName,
 } from '../../index.js';
@@ -81,11 +82,14 @@ export default defineModule<FakerootOptions>({
     // What stat shows is applied by native code (no stop into JavaScript per stat).
     const shown = ctx.showOwnership({ realUid, realGid, fakeUid: options.uid, fakeGid: options.gid });
     const db = new Ownership((dev, ino, o) => shown.set(dev, ino, o ?? null));
+    // One run at a time on a state file: a second one stops here (exit status 75).
+    const lock = options.state ? lockStateFile(options.state, 'the fakeroot state') : undefined;
     if (options.state) {
       let dropped: string[];
       try {
         dropped = db.load(options.state);
       } catch (e) {
+        lock?.release();
         if (e instanceof StateError) throw new Error(`state: ${e.message}`);
         throw e;
       }
@@ -399,8 +403,12 @@ export default defineModule<FakerootOptions>({
       close() {
         fs.rmSync(scratch, { recursive: true, force: true });
         if (options.state) {
-          const r = db.save(options.state);
-          if (r.lost) ctx.warn(`${r.lost} recorded owner(s) not saved: their files no longer exist`);
+          try {
+            const r = db.save(options.state);
+            if (r.lost) ctx.warn(`${r.lost} recorded owner(s) not saved: their files no longer exist`);
+          } finally {
+            lock?.release();
+          }
         }
       },
     };

@@ -12,6 +12,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomically } from '../../index.js';
 
 export interface Owned {
   uid?: number;
@@ -152,7 +153,7 @@ export class Ownership {
     return dropped;
   }
 
-  /** Writes the state atomically (a private temp file, fsync, rename). */
+  /** Writes the state atomically (a private temp file, fsync, rename; see writeFileAtomically). */
   save(file: string): { saved: number; lost: number } {
     const entries: SavedEntry[] = [];
     let lost = 0;
@@ -185,18 +186,8 @@ export class Ownership {
     }
     entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const text = JSON.stringify({ format: STATE_FORMAT, version: STATE_VERSION, entries }, null, 1) + '\n';
-    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-    const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
-    try {
-      fs.writeFileSync(fd, text);
-      fs.fsyncSync(fd);
-    } catch (e) {
-      fs.closeSync(fd);
-      fs.rmSync(tmp, { force: true });
-      throw e;
-    }
-    fs.closeSync(fd);
-    fs.renameSync(tmp, file);
+    // Atomic, keeping the file's mode; a failure names the file and the reason (exit status 74).
+    writeFileAtomically(file, (fd) => fs.writeFileSync(fd, text), 'the fakeroot state');
     return { saved: entries.length, lost };
   }
 }

@@ -1,6 +1,12 @@
 /**
  * Persistence of a MemStore, and the store's initial content.
  *
+ * What `persist` writes is an archive (version 2, archive.ts). This file
+ * reads both that and version 1, below, a JSON document that older vview
+ * wrote (content in base64): such a file loads, and the next save replaces
+ * it with an archive. saveSnapshot still writes version 1, for tests and
+ * small exports.
+ *
  * A snapshot is the whole tree as JSON, one entry per name, "/" first and
  * every directory before its entries (one entry per line):
  *
@@ -27,7 +33,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FileType } from '../../index.js';
+import { writeFileAtomically, type FileType } from '../../index.js';
+import { isArchive, readArchive, writeArchive } from './archive.js';
 import { MemStore, NAME_MAX, isStorePath, type StoreOptions } from './store.js';
 
 export const SNAPSHOT_FORMAT = 'vview-vfs';
@@ -51,12 +58,18 @@ interface SavedLink {
   link: string;
 }
 
-/** An entry checked and decoded. */
-type Entry = { path: string } & (
+/** Where a file's content is in an archive (archive.ts). */
+export interface ContentRange {
+  offset: number;
+  size: number;
+}
+
+/** An entry checked and decoded; a file's content is inline (version 1) or a range of the archive (version 2). */
+export type Entry = { path: string } & (
   | { link: string }
   | ({ perm: number; uid: number; gid: number; atimeNs: bigint; mtimeNs: bigint; ctimeNs: bigint } & (
       | { type: 'dir' | 'fifo' | 'socket' }
-      | { type: 'file'; content: Buffer }
+      | { type: 'file'; content: Buffer | ContentRange }
       | { type: 'symlink'; target: string }
       | { type: 'chr' | 'blk'; rdev: number }
     ))
@@ -148,8 +161,22 @@ function writeAtomically(file: string, text: string): void {
 export function loadSnapshot(file: string, options: StoreOptions = {}): MemStore | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    const fd = fs.openSync(file, 'r');
+    let keep = false;
+    try {
+      if (isArchive(fd)) {
+        keep = true; // contents are read from it later
+        return readArchive(file, fd, options);
+      }
+      text = fs.readFileSync(fd, 'utf8');
+    } catch (e) {
+      keep = false;
+      throw e;
+    } finally {
+      if (!keep) fs.closeSync(fd);
+    }
   } catch (e) {
+    if (e instanceof SnapshotError) throw e;
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new SnapshotError(`${file}: cannot read the vfs snapshot: ${(e as Error).message}`);
   }
@@ -173,7 +200,12 @@ export function loadSnapshot(file: string, options: StoreOptions = {}): MemStore
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-function checkEntry(raw: unknown, err: (msg: string) => SnapshotError): Entry {
+export function checkEntry(
+  raw: unknown,
+  err: (msg: string) => SnapshotError,
+  /** For an archive: a file entry has "offset" and "size", checked by this, instead of "content". */
+  range?: (raw: Record<string, unknown>, err: (msg: string) => SnapshotError) => ContentRange,
+): Entry {
   if (!isObject(raw)) throw err('expected an object');
   const storePath = (k: string): string => {
     const p = raw[k];
@@ -184,7 +216,7 @@ function checkEntry(raw: unknown, err: (msg: string) => SnapshotError): Entry {
   const p = storePath('path');
   const kind = raw.link !== undefined ? 'link' : TYPES.find((t) => t === raw.type);
   if (kind === undefined) throw err(`"type" must be one of ${TYPES.join(', ')}`);
-  const keys = KEYS[kind];
+  const keys = range && kind === 'file' ? [...ATTR_KEYS, 'offset', 'size'] : KEYS[kind];
   for (const k of keys) if (raw[k] === undefined) throw err(`"${k}" is missing`);
   for (const k of Object.keys(raw)) if (!keys.includes(k)) throw err(`unknown key "${k}" in a ${kind} entry`);
   if (kind === 'link') return { path: p, link: storePath('link') };
@@ -211,6 +243,7 @@ function checkEntry(raw: unknown, err: (msg: string) => SnapshotError): Entry {
   };
   switch (kind) {
     case 'file': {
+      if (range) return { ...attrs, type: kind, content: range(raw, err) };
       const c = raw.content;
       // Node's base64 decoder skips what is not base64: compare with the canonical form instead.
       const content = typeof c === 'string' ? Buffer.from(c, 'base64') : undefined;
@@ -232,7 +265,12 @@ function checkEntry(raw: unknown, err: (msg: string) => SnapshotError): Entry {
 }
 
 /** A store with the entries; checks what needs the entries before (parents, links, duplicates). */
-function restore(entries: Entry[], options: StoreOptions, err: (i: number) => (msg: string) => SnapshotError): MemStore {
+export function restore(
+  entries: Entry[],
+  options: StoreOptions,
+  err: (i: number) => (msg: string) => SnapshotError,
+  setRange?: (store: MemStore, path: string, content: ContentRange) => void,
+): MemStore {
   const store = new MemStore(options);
   const types = new Map<string, FileType>([['/', 'dir']]); // the paths restored so far
   let rootSeen = false;
@@ -263,7 +301,8 @@ function restore(entries: Entry[], options: StoreOptions, err: (i: number) => (m
         break;
       case 'file':
         store.create(e.path, e.perm);
-        store.write(e.path, 0, e.content);
+        if (Buffer.isBuffer(e.content)) store.write(e.path, 0, e.content);
+        else setRange!(store, e.path, e.content);
         break;
       case 'symlink':
         store.symlink(e.target, e.path);
@@ -326,5 +365,14 @@ export interface Persistent {
 export function openPersistent(file: string, init: InitOptions): Persistent {
   const loaded = loadSnapshot(file, init);
   const store = loaded ?? createStore(init);
-  return { store, loaded: loaded !== undefined, save: () => saveSnapshot(store, file) };
+  return { store, loaded: loaded !== undefined, save: () => saveArchive(store, file) };
+}
+
+/**
+ * Writes the store to `file` as an archive (archive.ts), atomically, keeping
+ * the file's mode; a StateFileError (EXIT_SAVE_FAILED) names the file and the
+ * reason, and the file is then as it was.
+ */
+export function saveArchive(store: MemStore, file: string): void {
+  writeFileAtomically(file, (fd) => writeArchive(store, fd), 'the vfs state');
 }

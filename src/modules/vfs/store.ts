@@ -20,13 +20,19 @@
  *   here they are nanoseconds, exactly as utimens set them, updated as Linux
  *   does, except that reads never update atime (as on a noatime mount: the
  *   runtime reads a file only to copy it into its scratch tree).
+ * - Content kept elsewhere. A file's content may be held outside memory
+ *   (`Meta.ext`): a range of an open file (a loaded archive, see archive.ts),
+ *   a host file (a `from` directory), or, once the view's kernel copy holds it
+ *   (`adoptContent`), that copy itself. Only files created from `files:` or a
+ *   JSON snapshot keep their content in memfs until then. So the memory a
+ *   store needs grows with the number of names, not with the data.
  */
 import { constants as bufferConstants } from 'node:buffer';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Volume } from 'memfs';
-import { fsError, OptionError, type FileSystem, type FileType, type FsAttr, type FsStatfs } from '../../index.js';
+import { copySparse, fsError, OptionError, type FileSystem, type FileType, type FsAttr, type FsStatfs } from '../../index.js';
 
 export type SpecialType = 'fifo' | 'socket' | 'chr' | 'blk';
 
@@ -45,8 +51,17 @@ export interface StoreOptions {
   gid?: number;
 }
 
+/** Where the content of a file is when not in memfs. */
+type Ext =
+  | { fd: number; offset: number } // a range of an open file (an archive), read-only
+  | { file: string } // a host file, as it is when read
+  | { live: true }; // the view's kernel copy: liveRoot + the file's path
+
 interface Meta {
   type: FileType;
+  /** Content outside memfs, and its size. */
+  ext?: Ext;
+  extSize?: number;
   perm: number;
   uid: number;
   gid: number;
@@ -104,7 +119,8 @@ function newId(id: number, current: number): number {
 
 function attrOf(f: Found): StoreAttr {
   const { type, perm, uid, gid, rdev, atimeNs, mtimeNs, ctimeNs } = f.meta;
-  return { type, perm, uid, gid, size: type === 'dir' ? DIR_SIZE : f.size, atimeNs, mtimeNs, ctimeNs, rdev, ino: f.ino };
+  const size = type === 'dir' ? DIR_SIZE : f.meta.ext ? f.meta.extSize! : f.size;
+  return { type, perm, uid, gid, size, atimeNs, mtimeNs, ctimeNs, rdev, ino: f.ino };
 }
 
 /** A directory's content changed (an entry was added, removed or renamed). */
@@ -119,6 +135,8 @@ export class MemStore implements FileSystem {
   private readonly vol = new Volume();
   /** By memfs inode number; an entry lives as long as the memfs node has a name. */
   private readonly meta = new Map<number, Meta>();
+  /** The host directory of the kernel copy whose files hold `live` content. */
+  private liveRoot: string | undefined;
 
   constructor(options: StoreOptions = {}) {
     this.uid = options.uid ?? process.getuid?.() ?? 0;
@@ -150,13 +168,67 @@ export class MemStore implements FileSystem {
     const f = this.regular(p);
     checkCount(offset);
     checkCount(length);
-    const buf = Buffer.alloc(Math.max(0, Math.min(length, f.size - offset)));
-    if (buf.length > 0) this.withFd(p, 'r', (fd) => this.vol.readSync(fd, buf, 0, buf.length, offset));
+    const size = f.meta.ext ? f.meta.extSize! : f.size;
+    const buf = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
+    if (buf.length === 0) return buf;
+    if (f.meta.ext) this.withExt(p, f.meta.ext, (fd, base) => readFully(fd, buf, base + offset));
+    else this.withFd(p, 'r', (fd) => this.vol.readSync(fd, buf, 0, buf.length, offset));
     return buf;
+  }
+
+  /**
+   * Writes the content of p into dstFd at dstOff, keeping its holes; the
+   * caller sets the destination's size. Content outside memory never passes
+   * through JavaScript (native copySparse).
+   */
+  copyContent(p: string, dstFd: number, dstOff = 0): void {
+    const f = this.regular(p);
+    const ext = f.meta.ext;
+    if (!ext) {
+      if (f.size > 0) writeFully(dstFd, this.read(p, 0, f.size), dstOff);
+      return;
+    }
+    const size = f.meta.extSize!;
+    if (size === 0) return;
+    this.withExt(p, ext, (fd, base) => copySparse(fd, base, dstFd, dstOff, size));
+  }
+
+  /**
+   * The content of p is now that of hostFile, a file of the view's kernel copy
+   * that the runtime keeps (following renames) until the view has ended: the
+   * store reads it there from now on and drops its own copy.
+   */
+  adoptContent(p: string, hostFile: string): void {
+    const f = this.regular(p);
+    if (!hostFile.endsWith(p)) throw new Error(`adoptContent: ${hostFile} is not the copy of ${p}`);
+    const root = hostFile.slice(0, hostFile.length - p.length);
+    if (this.liveRoot !== undefined && this.liveRoot !== root) throw new Error(`adoptContent: ${hostFile} is outside the kernel copy ${this.liveRoot}`);
+    this.liveRoot = root;
+    const st = fs.lstatSync(hostFile);
+    if (!f.meta.ext && f.size > 0) this.vol.truncateSync(p, 0);
+    f.meta.ext = { live: true };
+    f.meta.extSize = st.size;
+  }
+
+  /** The content of p is the host file `file` (read when needed: at the start of the view, or a save). */
+  setContentFile(p: string, file: string, size: number): void {
+    const f = this.regular(p);
+    if (!f.meta.ext && f.size > 0) this.vol.truncateSync(p, 0);
+    f.meta.ext = { file };
+    f.meta.extSize = size;
+  }
+
+  /** The content of p is `size` bytes at `offset` of the open file `fd` (which must stay open). */
+  setContentRange(p: string, fd: number, offset: number, size: number): void {
+    const f = this.regular(p);
+    if (!f.meta.ext && f.size > 0) this.vol.truncateSync(p, 0);
+    f.meta.ext = { fd, offset };
+    f.meta.extSize = size;
   }
 
   write(p: string, offset: number, data: Buffer): void {
     const f = this.regular(p);
+    this.internalize(p, f);
     checkCount(offset);
     if (offset + data.length > MAX_FILE_SIZE) throw fsError('EFBIG', p);
     if (data.length === 0) return; // as write(2): no change, no new times
@@ -168,6 +240,8 @@ export class MemStore implements FileSystem {
     const f = this.regular(p);
     checkCount(size);
     if (size > MAX_FILE_SIZE) throw fsError('EFBIG', p);
+    if (size === 0 && f.meta.ext) f.meta.ext = f.meta.extSize = undefined;
+    else this.internalize(p, f);
     this.vol.truncateSync(p, size);
     changed(f.meta, nowNs()); // Linux updates the times even when the size stays the same
   }
@@ -399,7 +473,8 @@ export class MemStore implements FileSystem {
         }
         if (st.nlink > 1n) first.set(key, p);
         this.create(p, 0o600);
-        this.write(p, 0, fs.readFileSync(host));
+        // Read when the view starts (or at a save), never held in memory.
+        if (st.size > 0n) this.setContentFile(p, host, Number(st.size));
       } else {
         onWarning(`${host}: skipped (only regular files, directories and symlinks are copied)`);
         return;
@@ -481,12 +556,70 @@ export class MemStore implements FileSystem {
     return f;
   }
 
+  /** Content kept elsewhere, brought into memfs (a write through the operations; the runtime adopts instead). */
+  private internalize(p: string, f: Found): void {
+    if (!f.meta.ext) return;
+    const data = this.read(p, 0, f.meta.extSize!);
+    f.meta.ext = f.meta.extSize = undefined;
+    this.vol.writeFileSync(p, data);
+  }
+
+  private withExt<T>(p: string, ext: Ext, use: (fd: number, base: number) => T): T {
+    if ('fd' in ext) return use(ext.fd, ext.offset);
+    const file = 'file' in ext ? ext.file : this.liveRoot + p;
+    const fd = openForReading(file);
+    try {
+      return use(fd, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   private withFd<T>(p: string, flags: 'r' | 'r+', use: (fd: number) => T): T {
     const fd = this.vol.openSync(p, flags);
     try {
       return use(fd);
     } finally {
       this.vol.closeSync(fd);
+    }
+  }
+}
+
+function readFully(fd: number, buf: Buffer, pos: number): void {
+  for (let off = 0; off < buf.length; ) {
+    const n = fs.readSync(fd, buf, off, buf.length - off, pos + off);
+    if (n <= 0) {
+      buf.fill(0, off); // the file is shorter than recorded
+      return;
+    }
+    off += n;
+  }
+}
+
+function writeFully(fd: number, buf: Buffer, pos: number): void {
+  for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off, pos + off);
+}
+
+/** For reading content: without touching atime where the kernel lets us (we own the file). */
+function openForReading(file: string): number {
+  const flags = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
+  try {
+    return fs.openSync(file, flags | fs.constants.O_NOATIME);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code !== 'EPERM' && code !== 'EACCES') throw e;
+  }
+  try {
+    return fs.openSync(file, flags);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'EACCES') throw e;
+    // A file its owner made unreadable (chmod 000): the store is that owner.
+    const mode = fs.lstatSync(file).mode & 0o7777;
+    fs.chmodSync(file, mode | 0o400);
+    try {
+      return fs.openSync(file, flags);
+    } finally {
+      fs.chmodSync(file, mode);
     }
   }
 }

@@ -86,7 +86,9 @@ export class Mirror {
           }
           if (a.ino !== undefined) links.set(a.ino, host);
           await this.copyIn(child, host, a.size);
-          break;
+          this.setAttrs(host, a);
+          await this.fsys.adoptContent?.(child, host);
+          continue;
         }
         case 'fifo':
           mkfifo(host);
@@ -104,6 +106,11 @@ export class Mirror {
   private async copyIn(rel: string, host: string, size: number): Promise<void> {
     const fd = fs.openSync(host, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
     try {
+      if (this.fsys.copyContent) {
+        await this.fsys.copyContent(rel, fd);
+        fs.ftruncateSync(fd, size); // a hole at the end is not written
+        return;
+      }
       for (let off = 0; off < size; ) {
         const data = await this.fsys.read(rel, off, Math.min(CHUNK, size - off));
         if (data.length === 0) break;
@@ -340,6 +347,7 @@ export class Mirror {
   }
 
   private async copyOut(rel: string, st: fs.BigIntStats): Promise<void> {
+    if (this.fsys.adoptContent) return this.fsys.adoptContent(rel, this.host(rel)); // nothing to copy: the store reads the copy
     const fd = openNoAtime(this.host(rel));
     try {
       const size = Number(st.size);

@@ -43,6 +43,12 @@ export interface MountOptions {
   mount: string;
   /** Every change is refused with EROFS. */
   readonly?: boolean;
+  /**
+   * Where the kernel copy of a file system without host files is made: a path
+   * that does not exist yet, in a private (0700) directory the caller owns and
+   * removes. Default: under ctx.scratchDir(), removed when the view ends.
+   */
+  scratch?: string;
 }
 
 const AT_REMOVEDIR = 0x200;
@@ -75,9 +81,25 @@ function isOPath(tid: number, fd: number): boolean {
   }
 }
 
-/** openat2's open_how.resolve. */
-function resolveFlags(call: SyscallCall): bigint {
-  return call.mem.read(call.ptr(2) + 16, 8).readBigUInt64LE(0);
+const RESOLVE_CACHED = 0x20n;
+
+/**
+ * openat2 with RESOLVE_* flags, whose path native code walked as the kernel
+ * would (scoped to the dirfd, the view's mounts as mounts): the address of a
+ * copy of its open_how without them, for the host form of that path. Undefined
+ * when it has none.
+ */
+function unscopedHow(call: SyscallCall): number | undefined {
+  const size = Math.min(Number(call.ulong(3)), 24);
+  if (size < 24) return undefined; // EINVAL from the kernel
+  const how = call.mem.read(call.ptr(2), 24);
+  const resolve = how.readBigUInt64LE(16);
+  // None, or bits the kernel does not know: it answers EINVAL itself.
+  if (resolve === 0n || (resolve & ~0x3fn) !== 0n) return undefined;
+  how.writeBigUInt64LE(resolve & RESOLVE_CACHED, 16);
+  const at = call.mem.alloc(24);
+  call.mem.write(at, how);
+  return at;
 }
 
 /**
@@ -93,7 +115,7 @@ export async function mountFileSystem(given: AnyFileSystem, opts: MountOptions, 
   if (hostDir !== undefined) {
     hostRoot = fs.realpathSync(hostDir);
   } else {
-    hostRoot = path.join(ctx.scratchDir(), 'tree');
+    hostRoot = opts.scratch ?? path.join(ctx.scratchDir(), 'tree');
     mirror = new Mirror(fsys, hostRoot, (m) => ctx.warn(m));
     await mirror.materialize();
     const m = mirror;
@@ -153,17 +175,16 @@ export async function mountFileSystem(given: AnyFileSystem, opts: MountOptions, 
       const refused = refuseReadonly(kind, flags, res, itself, mode);
       if (refused) return refused;
     }
-    // openat2 with RESOLVE_*: the kernel must do the walk itself. Relative to
-    // a dirfd or cwd (a host directory) it does as given; an absolute path is
-    // moved to the host directory as written (like a real bind mount).
-    const kernelWalk = call.name === 'openat2' && !!res[0] && resolveFlags(call) !== 0n;
-    // The other paths through the mount go to the kernel in their host form,
-    // which native code resolved and writes itself.
-    const hostPaths = res.flatMap((r, i) => (r?.host !== undefined && !itself[i] && !(kernelWalk && i === 0) ? [i] : []));
-    const args: Record<number, string> = {};
-    if (kernelWalk) {
-      const raw = call.paths[0].raw;
-      if (raw === mount || raw.startsWith(mount + '/')) args[SYSCALL_SPECS.openat2.paths![0].arg] = hostRoot + raw.slice(mount.length);
+    // The paths through the mount go to the kernel in their host form, which
+    // native code resolved and writes itself.
+    const hostPaths = res.flatMap((r, i) => (r?.host !== undefined && !itself[i] ? [i] : []));
+    const args: Record<number, bigint> = {};
+    // openat2 with RESOLVE_*: native code walked the path as the kernel would
+    // (scoped to the dirfd, the view's mounts as mounts); its host form is
+    // absolute and already resolved, so the kernel gets it without the scope.
+    if (call.name === 'openat2' && hostPaths.includes(0)) {
+      const how = unscopedHow(call);
+      if (how !== undefined) args[2] = BigInt(how);
     }
     if (kind === 'exec' && inside[0] && !itself[0] && res[0]?.host !== undefined) {
       const script = scriptExec(call, res[0].host, mount, hostRoot);

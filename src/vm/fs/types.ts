@@ -84,6 +84,12 @@ export interface FileSystemReads {
   hostPath?(path: string): string;
   /** Called after write-backs at a sync point (fsync, writer exit, end of the view). */
   flush?(): Awaitable<void>;
+  /**
+   * Optional: writes the content of the regular file `path` into the open host
+   * file `fd` (empty; the runtime sets its size afterwards), keeping holes.
+   * Without it the runtime copies through read(), and holes become zeros.
+   */
+  copyContent?(path: string, fd: number): Awaitable<void>;
 }
 
 /**
@@ -117,6 +123,16 @@ export interface FileSystem extends FileSystemReads {
   chown?(path: string, uid: number, gid: number): Awaitable<void>;
   /** Times in nanoseconds since the epoch. */
   utimens(path: string, atimeNs: bigint, mtimeNs: bigint): Awaitable<void>;
+  /**
+   * Optional: the content of `path` is now that of `hostFile`, its file in the
+   * kernel copy, which the runtime keeps up to date (and renames along with
+   * `path`) until the view has ended and `close` has run. With it, writing
+   * content back costs nothing per byte: a file system that keeps it reads the
+   * content there when it needs it (to save it), instead of getting it
+   * through truncate() and write(). Called once the copy is made, and at each
+   * write-back of content (writer exit, fsync, end of the view).
+   */
+  adoptContent?(path: string, hostFile: string): Awaitable<void>;
   /** Refuse every change with EROFS (the operations above are then never called). */
   readonly readonly?: boolean;
 }
@@ -144,6 +160,7 @@ export function withWrites(fsys: AnyFileSystem): FileSystem {
     ...(fsys.statfs && { statfs: () => fsys.statfs!() }),
     ...(fsys.hostPath && { hostPath: (p: string) => fsys.hostPath!(p) }),
     ...(fsys.flush && { flush: () => fsys.flush!() }),
+    ...(fsys.copyContent && { copyContent: (p: string, fd: number) => fsys.copyContent!(p, fd) }),
     write: refuse, truncate: refuse, create: refuse, mkdir: refuse, symlink: refuse,
     unlink: refuse, rmdir: refuse, rename: refuse, chmod: refuse, utimens: refuse,
   };
