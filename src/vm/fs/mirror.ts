@@ -204,35 +204,41 @@ export class Mirror {
     if (!st) return;
     const type = typeOf(st);
     const perm = Number(st.mode & 0o7777n);
-    // Two processes created it at once (both saw it missing): the second is a change.
     let there = false;
-    try {
-      there = (await this.fsys.getattr(rel)).type === type;
-    } catch {
-      /* not there: made below */
-    }
-    if (there) return this.changedNow(rel);
     await this.apply(`${type} creation`, async () => {
-      switch (type) {
-        case 'dir':
-          await this.fsys.mkdir(rel, perm);
-          break;
-        case 'file':
-          // Writable until its content is in; attrs() sets the mode.
-          await this.fsys.create(rel, 0o600);
-          if (st.size > 0n) await this.copyOut(rel, st);
-          break;
-        case 'symlink':
-          await this.fsys.symlink(fs.readlinkSync(this.host(rel)), rel);
-          break;
-        default:
-          if (!this.fsys.mknod) throw new Error(`the file system cannot make a ${type}`);
-          await this.fsys.mknod(rel, type as 'fifo', perm, Number(st.rdev));
+      try {
+        switch (type) {
+          case 'dir':
+            await this.fsys.mkdir(rel, perm);
+            break;
+          case 'file':
+            // Writable until its content is in; attrs() sets the mode.
+            await this.fsys.create(rel, 0o600);
+            if (st.size > 0n) await this.copyOut(rel, st);
+            break;
+          case 'symlink':
+            await this.fsys.symlink(fs.readlinkSync(this.host(rel)), rel);
+            break;
+          default:
+            if (!this.fsys.mknod) throw new Error(`the file system cannot make a ${type}`);
+            await this.fsys.mknod(rel, type as 'fifo', perm, Number(st.rdev));
+        }
+      } catch (e) {
+        // Two processes created it at once (both saw it missing): the second is
+        // a change. (Asked only then: a lookup of a missing name costs a file
+        // system like memfs an exception, on every creation.)
+        if ((e as { code?: unknown }).code === 'EEXIST' && (await this.fsys.getattr(rel)).type === type) {
+          there = true;
+          return;
+        }
+        throw e;
       }
       await this.attrs(rel, st);
     }, rel);
+    if (there) return this.changedNow(rel);
     this.known.set(st.ino, st.ctimeNs);
   }
+
 
   removed(rel: string, dir: boolean): Promise<void> {
     return this.serial(() => this.removedNow(rel, dir));
