@@ -376,8 +376,12 @@ bool Tracer::native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev) {
     const PathSpec& s = route.desc->paths[i];
     // The mount point itself, as a name (rmdir, rename, unlink of it: EBUSY).
     if (p.canonical == x->path && s.last == kLastNofollow && !flag_set(s.follow, t.regs)) return false;
-    // An open that writes, creates or truncates changes the tree: never done here.
-    if ((s.last == kLastOpen || s.last == kLastOpenhow) && (p.open_flags & kOpenChanges) != 0) return false;
+    // An open that writes, creates or truncates changes the tree: done here
+    // only for a module that lets native code make names (mkdirat is direct: a
+    // writable bind, with no copy to write back to), and never O_TMPFILE.
+    if ((s.last == kLastOpen || s.last == kLastOpenhow) && (p.open_flags & kOpenChanges) != 0 &&
+        (!has_nr(x->direct, SYS_mkdirat) || (p.open_flags & O_TMPFILE) == O_TMPFILE))
+      return false;
     any = true;
   }
   if (!any) return false;

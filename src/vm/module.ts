@@ -269,7 +269,9 @@ export interface ModuleInstance {
    * `direct`: for a mount shown from a host directory (ctx.showPath), the
    * syscalls that need no handler: native code rewrites the path to its host
    * form and lets the kernel run them, without a stop into JavaScript (the
-   * open family: only opens that neither write, create nor truncate).
+   * open family: only opens that neither write, create nor truncate, unless
+   * mkdirat is direct too: a module that lets native code make names lets it
+   * make files by open; O_TMPFILE never).
    *
    * `objects`: files and directories (device, inode) routed like the prefixes
    * whatever name reaches them: another bind of their directory, a renamed

@@ -70,7 +70,8 @@ export interface NativeAction {
 /**
  * A module's path prefix. nrs: the syscalls it applies to (absent: all);
  * direct: those native code does itself when the path goes through a mount
- * (rewritten to its host form; the open family: read-only opens only).
+ * (rewritten to its host form; the open family: read-only opens only, any
+ * open but O_TMPFILE when mkdirat is direct too).
  */
 export interface NativePrefix {
   path: string;

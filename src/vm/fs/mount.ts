@@ -11,8 +11,8 @@
  *                          then the rest as given)
  *                              ▼
  *     a `direct` call (one that changes nothing, or for a writable bind one
- *     name): native code puts the host form in place and resumes the call;
- *     no JavaScript
+ *     name, an open that creates or writes included): native code puts the
+ *     host form in place and resumes the call; no JavaScript
  *                              ▼ any other: the handler below
  *     refused (EROFS on a read-only mount, EXDEV across the mount's edge,
  *     EBUSY/EISDIR for the mount point itself), or rewritten: each path
@@ -197,6 +197,8 @@ export async function mountFileSystem(given: AnyFileSystem, opts: MountOptions, 
 
   // What native code may do without this handler: what changes nothing, and
   // (without a copy to write back to, and writable) what changes one name.
+  // mkdirat among them also lets it do the opens that create, write or
+  // truncate (native/tracer.cc, native_rewrite); O_TMPFILE stays here.
   const direct: SyscallName[] = [];
   for (const [name, spec] of Object.entries(SYSCALL_SPECS) as [SyscallName, (typeof SYSCALL_SPECS)[SyscallName]][]) {
     if (!spec.paths?.length || spec.refuse) continue;
