@@ -123,3 +123,13 @@ strace('strace -f inside a nested view sees the inner view', async (t) => {
   t.is(v.status, 1, describe(v));
   t.regex(v.stderr, /openat\(AT_FDCWD, "\/etc\/shadow", O_RDONLY\) = -1 ENOENT/, describe(v));
 });
+
+test("the inner monitor's state file lives in the outer view: saved into the outer memfs, reloaded by a second inner run, never on the host", async (t) => {
+  const mnt = `/vview-nest-${process.pid}`;
+  const j = (...a: string[]) => [process.execPath, VVIEW_JS, 'run', ...a, '--'].join(' ');
+  const script = `${j('--mount', `/y=memfs:${mnt}/state`)} sh -c 'echo kept > /y/f' && ls ${mnt} && ${j('--mount', `/y=memfs:${mnt}/state`)} cat /y/f`;
+  const v = await vviewRun(['sh', '-c', script], { t, flags: ['--mount', `${mnt}=memfs`], timeout: 120_000 });
+  t.is(v.status, 0, describe(v));
+  t.is(v.stdout, 'state\nkept\n', describe(v));
+  t.false(fs.existsSync(mnt), `${mnt} was created on the host`);
+});

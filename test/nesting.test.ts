@@ -195,3 +195,13 @@ test('TracerPid in /proc/PID/status shows the emulated tracer to the tracee and 
   const m = await vviewRun([bin], { t, flags: ['--mount', '/x=memfs'], timeout: 60_000 });
   t.is(m.stdout, n.stdout, describe(m));
 });
+
+test("a tracer's waits (WNOHANG, __WCLONE, __WALL, ECHILD), a tracee whose tracer is its parent exiting once, and EXITKILL: as natively", async (t) => {
+  const bin = await compileFixture('ptrace_wait');
+  const n = await native([bin], { t });
+  t.is(n.status, 0, describe(n));
+  t.regex(n.stdout, /EXITKILL: the tracee is gone \(read 0\)/);
+  const v = await vviewRun([bin], { t, timeout: 60_000 });
+  t.is(v.status, 0, describe(v));
+  t.is(v.stdout, n.stdout, describe(v));
+});
