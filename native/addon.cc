@@ -547,6 +547,8 @@ void WakerLoop(Waker* w) {
     // Sees the tracees of the main thread (same thread group); WNOWAIT leaves
     // the event for the main thread's waitpid.
     waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WNOWAIT | __WALL);
+    std::lock_guard<std::mutex> lk(w->mu);
+    if (w->quit) return;  // stopped meanwhile: the callback is released
     w->tsfn.NonBlockingCall();
   }
 }
@@ -578,11 +580,12 @@ Napi::Value StopWaker(const Napi::CallbackInfo& info) {
       g_waker->quit = true;
       g_waker->cv.notify_one();
     }
-    // The thread may be inside waitid; that returns ECHILD once no tracee is left,
-    // which is the only time this is called.
-    g_waker->thread.join();
+    // The thread may be inside waitid, which blocks as long as Node has a
+    // child of its own (tsx's esbuild service for a module in TypeScript):
+    // it is not waited for. When its waitid returns it sees quit and ends
+    // without touching the callback; the Waker is left to it.
+    g_waker->thread.detach();
     g_waker->tsfn.Release();
-    delete g_waker;
     g_waker = nullptr;
   }
   return info.Env().Undefined();
