@@ -82,6 +82,8 @@ const N = {
   mountOpenclose: { n: scale(100_000), nTraced: scale(10_000) },
   create: { n: scale(20_000), nTraced: scale(2_000) },
   readMiB: 64,
+  fsyncMiB: QUICK ? 20 : 200,
+  fsyncs: 10,
   readPasses: QUICK ? 3 : 20,
   tree: QUICK ? [10, 10, 20] : [10, 10, 100], // dirs, subdirs per dir, files per subdir
   findReps: QUICK ? 1 : 7,
@@ -310,7 +312,7 @@ function main() {
 
     // Compile the microbenchmarks.
     progress(`compiling microbenchmarks into ${binDir}`);
-    for (const prog of ['getpid', 'stat', 'openclose', 'cpu', 'net', 'seqread', 'mktree', 'timeit', 'create']) {
+    for (const prog of ['getpid', 'stat', 'openclose', 'cpu', 'net', 'seqread', 'mktree', 'timeit', 'create', 'fsync']) {
       must(['cc', '-O2', '-Wall', '-o', path.join(binDir, prog), path.join(BENCH_DIR, `${prog}.c`)]);
     }
     const bin = (p) => path.join(binDir, p);
@@ -612,6 +614,18 @@ function main() {
         before: (c) => rmOnHost(c, 'seq.dat'),
         note: (stdout) => Number.parseFloat(stdout.trim().split('\n').slice(-2, -1)[0]),
         noteText: (ms) => `first pass (first open after the write) ${ms.toFixed(1)} ms`,
+        runs: MICRO_RUNS,
+      },
+      {
+        name: 'mount fsync',
+        desc: `fsync after a 4 KiB write in a ${N.fsyncMiB} MiB file in the mount, median of ${N.fsyncs} (the file is written in the mount by the same run first, not timed)`,
+        kind: 'ms',
+        configs: mountConfigs,
+        mount: true,
+        n: () => N.fsyncMiB,
+        nLabel: (n) => `${n} MiB ×${N.fsyncs}`,
+        argv: (n, c) => script(`exec ${bin('fsync')} ${inMount(c, 'fsync.dat')} ${n} ${N.fsyncs}`),
+        before: (c) => rmOnHost(c, 'fsync.dat'),
         runs: MICRO_RUNS,
       },
       {
