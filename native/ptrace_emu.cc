@@ -254,6 +254,14 @@ void Tracer::emu_proc_open(Tracee& t) {
   int pa = nr == SYS_open ? 0 : 1;
   std::string p;
   if (read_str(t.tid, arch::arg(t.regs, pa), 64, p) != 0 || p.compare(0, 6, "/proc/") != 0) return;
+  // Reads only: a write (EACCES or EIO from the kernel) stays the kernel's.
+  uint64_t flags = 0;
+  if (nr == SYS_openat2) {
+    if (read_mem(t.tid, arch::arg(t.regs, 2), &flags, sizeof flags) != 0) return;
+  } else {
+    flags = arch::arg(t.regs, pa + 1);
+  }
+  if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_PATH))) return;
   const char* c = p.c_str() + 6;
   pid_t who = 0;
   auto num = [](const char*& c) {
