@@ -106,7 +106,7 @@ bool Tracer::emu_on_seccomp(Tracee& t) {
   long nr = arch::nr(t.regs);
   if (nr == SYS_ptrace) {
     // First the monitor's own open filter, once per process (TracerPid).
-    if (!emu.proc_filter.count(t.tgid)) {
+    if (!emu.proc_filter.count(t.tgid) && !emu.prog_traced.count(t.tgid)) {
       emu.proc_filter.insert(t.tgid);
       if (emu_inject_proc_filter(t)) return true;
     }
@@ -122,7 +122,7 @@ bool Tracer::emu_on_seccomp(Tracee& t) {
   }
   if (nr == SYS_wait4 || nr == SYS_waitid) {
     // A tracer made by its child's TRACEME: its open filter at its first wait.
-    if (!t.wait_pass && !emu.proc_filter.count(t.tgid) && emu.tracers.count(t.tgid)) {
+    if (!t.wait_pass && !emu.proc_filter.count(t.tgid) && !emu.prog_traced.count(t.tgid) && emu.tracers.count(t.tgid)) {
       emu.proc_filter.insert(t.tgid);
       if (emu_inject_proc_filter(t)) return true;
     }
@@ -184,7 +184,10 @@ bool Tracer::emu_seccomp(Tracee& t) {
   // (A `ret A` returning TRACE keeps its data: the monitor takes that stop as
   // its own. libseccomp, strace and vview itself return constants.)
   if (!changed) return cont(t.tid), true;
-  uint64_t top = scratch_base(t.regs);
+  // Its TRACE returns must win over the TracerPid filter's, which would be
+  // newer: that filter is not given to this process (or its children).
+  emu.prog_traced.insert(t.tgid);
+  uint64_t top = scratch_base(t, t.regs);
   uint64_t at = (top - code.size() * sizeof(sock_filter)) & ~(uint64_t)15;
   struct sock_fprog mine = {prog.len, (sock_filter*)at};
   uint64_t pat = (at - sizeof mine) & ~(uint64_t)15;
@@ -215,7 +218,7 @@ bool Tracer::emu_inject_proc_filter(Tracee& t) {
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | PtraceEmu::kTagProc),
   };
   const size_t n = sizeof prog / sizeof prog[0];
-  uint64_t top = scratch_base(t.regs);
+  uint64_t top = scratch_base(t, t.regs);
   uint64_t at = (top - sizeof prog) & ~(uint64_t)15;
   struct sock_fprog fp = {(unsigned short)n, (sock_filter*)at};
   uint64_t pat = (at - sizeof fp) & ~(uint64_t)15;
@@ -337,7 +340,7 @@ void Tracer::emu_proc_open(Tracee& t) {
   bool ok = write(out, text.data(), text.size()) == (ssize_t)text.size();
   close(out);
   if (!ok || rename(tmpf.c_str(), file.c_str()) != 0) return;
-  t.scratch_top = scratch_base(t.regs);
+  t.scratch_top = scratch_base(t, t.regs);
   int64_t addr = put_string(t, file);
   if (addr < 0) return;
   arch::set_arg(t.regs, pa, (uint64_t)addr);
@@ -439,7 +442,8 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
     emu.tracers[t.tgid].tracees.insert(pid);
     if (!seize) {
       // PTRACE_ATTACH sends the thread a SIGSTOP: its delivery stop is the
-      // inner tracer's first stop (0x137f).
+      // inner tracer's first stop (0x137f), with the kernel's siginfo.
+      x.emu->attach_stop = true;
       syscall(SYS_tgkill, x.tgid, x.tid, SIGSTOP);
     } else if (x.listening) {
       // Natively a task in a group-stop traps at once for its new tracer.
@@ -560,6 +564,11 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
       // A group-stop of a task attached without SEIZE has no siginfo.
       if (e.kind == EmuTracee::GroupStop && !e.seized) return -EINVAL;
       if (e.synth) si = e.si;
+      else if (e.attach_si) {
+        memset(&si, 0, sizeof si);  // natively sent by the kernel: SI_KERNEL, no sender
+        si.si_signo = SIGSTOP;
+        si.si_code = SI_KERNEL;
+      }
       else if (ptrace(PTRACE_GETSIGINFO, x.tid, nullptr, &si) != 0) return -errno;
       return write_mem(t.tid, data, &si, sizeof si);
     }
@@ -646,8 +655,21 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
           memcpy(buf.data(), &r, sizeof r);
         }
       }
+      arch::Regs before;
+      bool had = type == NT_PRSTATUS && len >= sizeof(arch::Regs) && get_regs(x.tid, before);
       struct iovec mine = {buf.data(), len};
       if (ptrace(PTRACE_SETREGSET, x.tid, (void*)type, &mine) != 0) return -errno;
+      if (had) {
+        // Arguments it pointed below the stack (an inner monitor's strings):
+        // the monitor's own scratch goes below them (scratch_base).
+        arch::Regs r;
+        memcpy(&r, buf.data(), sizeof r);
+        uint64_t top = arch::sp(r) - arch::kRedZone;
+        for (int i = 0; i < 6; i++) {
+          uint64_t p = arch::arg(r, i);
+          if (p != arch::arg(before, i) && p < top && p + (1u << 20) >= top && (!x.floor || p < x.floor)) x.floor = p;
+        }
+      }
       if (req == PTRACE_SETREGSET) {
         iov.iov_len = mine.iov_len;
         if (write_mem(t.tid, data, &iov, sizeof iov) != 0) return -EFAULT;
@@ -710,6 +732,11 @@ void Tracer::emu_hold(Tracee& t, int status, EmuTracee::Kind kind, uint64_t msg,
   e.synth = synth != nullptr;
   if (synth) e.si = *synth;
   e.seq = ++emu.seq;
+  e.attach_si = false;
+  if (e.attach_stop && kind == EmuTracee::SigDelivery && !synth && (status >> 8) == SIGSTOP) {
+    e.attach_stop = false;
+    e.attach_si = true;
+  }
   emu.stops++;
   DBG("%d stop %#x kind %d for %d\n", t.tid, status, (int)kind, e.tracer_tgid);
   emu_exit_opt(t);
@@ -803,6 +830,7 @@ void Tracer::emu_on_exit(pid_t tid, pid_t tgid, int status, bool last) {
   if (own != emu.tracers.end()) own->second.unwait(tid);
   if (last) {
     emu.proc_filter.erase(tgid);
+    emu.prog_traced.erase(tgid);
     emu_tracer_gone(tgid);
     // Tasks held for this process's fork event that will never come.
     for (auto& [id, x] : tracees_)
@@ -971,7 +999,8 @@ void Tracer::emu_wait_entry(Tracee& t) {
       t.wait.regs = p;
       t.wait.active = false;
       t.wait.blocking = true;
-      emu.tracers[t.tgid].wait_on(t.tid);
+      auto ts = emu.tracers.find(t.tgid);
+      if (ts != emu.tracers.end()) ts->second.wait_on(t.tid);
       cont(t.tid);
       return;
     }
@@ -1064,7 +1093,9 @@ void Tracer::emu_wait_exit(Tracee& t) {
     }
     return done();
   }
-  auto& st = emu.tracers[t.tgid];  // (exists: this thread's group traced when the wait began)
+  auto sit = emu.tracers.find(t.tgid);
+  if (sit == emu.tracers.end()) return done();  // no longer a tracer: the kernel's answer
+  auto& st = sit->second;
   if (ret == 0 && !blocking) {
     // Real children that may still report: the real blocking call runs again
     // (rip back to the syscall instruction); a report interrupts it (emu_report).

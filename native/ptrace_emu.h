@@ -34,6 +34,8 @@ struct EmuTracee {
   uint32_t options = 0;       // PTRACE_O_* the inner tracer set
   bool syscall_mode = false;  // resumed with PTRACE_SYSCALL: syscall stops are reported
   int step = 0;               // resumed with PTRACE_SINGLESTEP or SINGLEBLOCK (that request), else 0
+  bool attach_stop = false;   // PTRACE_ATTACH's SIGSTOP is still to come
+  bool attach_si = false;     // the held stop is that SIGSTOP: GETSIGINFO shows the kernel's siginfo
   bool held = false;          // kept in its real ptrace-stop for the inner tracer
   bool reported = false;      // ... and that stop was already reported by a wait
   bool listening = false;     // the inner tracer LISTENed (a real LISTEN)
@@ -99,6 +101,7 @@ struct PtraceEmu {
   // /proc/PID/status shows the emulated tracer (TracerPid).
   static constexpr uint16_t kTagProc = 0xffff;
   std::set<pid_t> proc_filter;  // thread groups given that filter (or that failed to take it)
+  std::set<pid_t> prog_traced;  // thread groups with a program filter that returns TRACE (inherited at fork)
   std::string proc_dir;         // snapshots of status files served to them
   std::unordered_map<uint16_t, uint16_t> tag_of;  // data -> tag
   int tag(uint16_t data) {

@@ -387,7 +387,7 @@ bool Tracer::native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev) {
   if (!any) return false;
   // On a copy: a failure leaves the registers as the tracee set them for JavaScript.
   arch::Regs r = t.regs;
-  t.scratch_top = scratch_base(r);
+  t.scratch_top = scratch_base(t, r);
   bool changed = false;
   for (size_t i = 0; i < ev.paths.size(); i++) {
     const PathResult& p = ev.paths[i];
@@ -610,7 +610,7 @@ void Tracer::park(Tracee& t, Event& ev, EventType type) {
   for (int i = 0; i < 6; i++) ev.args[i] = arch::arg(t.regs, i);
   t.parked = true;
   t.at_exit = type == kEventSyscallExit;
-  t.scratch_top = scratch_base(t.regs);
+  t.scratch_top = scratch_base(t, t.regs);
   js_events++;
 }
 
@@ -725,6 +725,7 @@ int Tracer::next(bool block, Event& ev) {
     t.started = true;
     switch (event) {
       case PTRACE_EVENT_SECCOMP: {
+        t.floor = 0;  // a new call: nothing an inner tracer set yet
         unsigned long msg = 0;
         // RET_TRACE|tag: the program's own filter asked (emu_seccomp).
         if ((!emu.tag_data.empty() || !emu.proc_filter.empty()) && ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg) == 0 &&
@@ -764,6 +765,7 @@ int Tracer::next(bool block, Event& ev) {
         c.ppid = thread ? t.ppid : t.tgid;
         c.exit_opt = t.exit_opt;  // the kernel copies the options to an auto-attached child
         if (!thread) emu_wake_paused(t.tgid);
+        if (!thread && emu.prog_traced.count(t.tgid)) emu.prog_traced.insert(child);  // filters are inherited
         if (!emu_on_fork(t, c, event)) cont(tid);
         ev = Event();
         ev.type = kEventSpawn;
@@ -797,6 +799,8 @@ int Tracer::next(bool block, Event& ev) {
             n.hosts.clear();
             n.wait = EmuWait();
             n.wait_pass = n.hide_next_entry = n.hide_exec_exit = false;
+            n.seccomp_recheck = n.injected = false;
+            n.floor = 0;
             n.await_exit = await;
             n.ppid = ppid;
             n.exit_opt = exit_opt;
@@ -978,12 +982,11 @@ int Tracer::next(bool block, Event& ev) {
   }
 }
 
-uint64_t Tracer::scratch_base(const arch::Regs& r) {
+uint64_t Tracer::scratch_base(const Tracee& t, const arch::Regs& r) {
   uint64_t top = arch::sp(r) - arch::kRedZone;
-  for (int i = 0; i < 6; i++) {
-    uint64_t p = arch::arg(r, i);
-    if (p < top && p + (1u << 20) >= top) top = p;
-  }
+  // Only what the inner tracer itself pointed an argument at: any other
+  // pointer below the stack may be live data (another thread's stack).
+  if (t.floor && t.floor < top && t.floor + (1u << 20) >= top) top = t.floor;
   return top & ~(uint64_t)15;
 }
 

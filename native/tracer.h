@@ -168,6 +168,7 @@ class Tracer {
     bool first_held = false;   // a new task's first stop, held until its parent's event tells if it is emulated
     bool seccomp_recheck = false;  // held at a seccomp stop its own filter asked for: the monitor's routes come after
     bool injected = false;     // running a call the monitor put in place of its own (emu_inject): restore at its exit
+    uint64_t floor = 0;        // at this stop, the lowest pointer below the stack an inner tracer set as an argument (0: none)
     arch::Regs inject_regs{};  // the registers of the call it replaced
     EmuWait wait;
     std::unique_ptr<EmuTracee> emu;
@@ -178,9 +179,9 @@ class Tracer {
   int emulate_stat(Tracee& t, uint8_t kind);
   int64_t put_string(Tracee& t, const std::string& s);
   // Where scratch memory below a stopped tracee's stack starts: past the red
-  // zone, and below anything an argument points to just under the stack (the
-  // strings an inner monitor in the view wrote there for this call).
-  static uint64_t scratch_base(const arch::Regs& r);
+  // zone, and below the strings an inner monitor in the view put there for
+  // this call (Tracee::floor: pointers its SETREGS gave the arguments).
+  static uint64_t scratch_base(const Tracee& t, const arch::Regs& r);
   bool show_stat(Tracee& t, const SyscallRoute& route);
   void patch_stat(Tracee& t);
   void park(Tracee& t, Event& ev, EventType type);
