@@ -27,7 +27,8 @@
 //   - find over a tree of 10,000 files (vfs: created in the view, not timed; native and
 //     bind: created on the host before the runs);
 //   - git clone of a local bare repository of 700 small files into the mount (made once
-//     by the bench; skipped without git).
+//     by the bench; skipped without git);
+//   - save and load of a persisted vfs holding a 1 GiB file (wall time of each run).
 //
 // Environment:
 //   BENCH_RUNS=n   runs per configuration (default 5 for microbenchmarks, 3 for make, 1 for
@@ -88,6 +89,7 @@ const N = {
   fsyncs: 10,
   readPasses: QUICK ? 3 : 20,
   tree: QUICK ? [10, 10, 20] : [10, 10, 100], // dirs, subdirs per dir, files per subdir
+  saveMiB: QUICK ? 64 : 1024, // the file of the persisted vfs saved and loaded (issue 13)
   gitFiles: QUICK ? 100 : 700, // files of the repository cloned into the mount (issue 13)
   findReps: QUICK ? 1 : 7,
 };
@@ -412,6 +414,16 @@ function main() {
     CONFIGS['vview-bind'] = { label: `vview bind (at ${BIND_MNT})`, wrap: vv(bindCfg), traced: true, vview: true };
     if (proot) CONFIGS['proot-bind'] = { label: `${proot.label} -b`, wrap: (argv) => [proot.bin, '-b', `${bindSrc}:${BIND_MNT}`, ...argv], traced: true, proot: true };
     const mountConfigs = ['native', 'vview-vfs', 'vview-bind', ...(proot ? ['proot-bind'] : [])];
+    // A persisted vfs (issue 13's save and load of a 1 GiB vfs): the same config for the
+    // run that writes and saves and the run that loads and reads; the state is removed
+    // before each saving run.
+    const persistDir = path.join(tmp, 'persist');
+    fs.mkdirSync(persistDir);
+    const persistState = path.join(persistDir, 'big.vfs');
+    const persistCfg = path.join(tmp, 'persist.yaml');
+    fs.writeFileSync(persistCfg, `modules:\n  - vfs:\n      mount: ${VFS_MNT}\n      persist: ${JSON.stringify(persistState)}\n`);
+    CONFIGS['vview-vfs-save'] = { label: 'vview vfs persist: write, save', wrap: vv(persistCfg), traced: true, vview: true };
+    CONFIGS['vview-vfs-load'] = { label: 'vview vfs persist: load, read', wrap: vv(persistCfg), traced: true, vview: true };
     // /usr/include shown at /inc (a mount point the host does not have, like the issue's measure).
     const INC = '/inc';
     CONFIGS['vview-bindinc'] = {
@@ -703,6 +715,24 @@ function main() {
           rmOnHost(c, 'clone');
         },
         runs: MICRO_RUNS,
+      },
+      {
+        name: 'vfs save+load',
+        desc: `a ${N.saveMiB} MiB file (zeros written by dd, 1 MiB blocks) in a persisted vfs, wall time of the whole run: the run that writes it and saves the state (none before it), and the next run, which loads the state and reads the file (cat); native: dd with conv=fsync, then cat, in a host directory`,
+        kind: 'wall',
+        configs: ['native', 'vview-vfs-save', 'vview-vfs-load'],
+        n: () => N.saveMiB,
+        nLabel: (n) => `${n} MiB`,
+        argv: (n, c) => {
+          const file = c === 'native' ? path.join(persistDir, 'native.dat') : `${VFS_MNT}/big`;
+          const write = `dd if=/dev/zero of=${shq(file)} bs=1M count=${n} status=none${c === 'native' ? ' conv=fsync' : ''}`;
+          const read = `cat ${shq(file)} >/dev/null`;
+          return c === 'native' ? script(write, read) : script(c === 'vview-vfs-save' ? write : read);
+        },
+        before: (c) => {
+          if (c === 'vview-vfs-save' || c === 'native') fs.rmSync(c === 'native' ? path.join(persistDir, 'native.dat') : persistState, { force: true });
+        },
+        runs: MAKE_RUNS,
       },
       {
         name: 'mount find',
