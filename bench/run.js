@@ -25,7 +25,10 @@
 //   - open+close of a file in the mount (ns per pair);
 //   - make -j2 of the generated project copied into the mount (cp -a, not timed);
 //   - find over a tree of 10,000 files (vfs: created in the view, not timed; native and
-//     bind: created on the host before the runs).
+//     bind: created on the host before the runs);
+//   - git clone of a local bare repository of 700 small files into the mount (made once
+//     by the bench; skipped without git);
+//   - save and load of a persisted vfs holding a 1 GiB file (wall time of each run).
 //
 // Environment:
 //   BENCH_RUNS=n   runs per configuration (default 5 for microbenchmarks, 3 for make, 1 for
@@ -86,6 +89,8 @@ const N = {
   fsyncs: 10,
   readPasses: QUICK ? 3 : 20,
   tree: QUICK ? [10, 10, 20] : [10, 10, 100], // dirs, subdirs per dir, files per subdir
+  saveMiB: QUICK ? 64 : 1024, // the file of the persisted vfs saved and loaded (issue 13)
+  gitFiles: QUICK ? 100 : 700, // files of the repository cloned into the mount (issue 13)
   findReps: QUICK ? 1 : 7,
 };
 const TREE_FILES = N.tree[0] * N.tree[1] * N.tree[2];
@@ -107,6 +112,7 @@ const TARGETS = [
   // An absolute target: maxValue is in the row's unit (ns per open+close pair).
   { workload: 'mount open+close', configs: ['vview-vfs', 'vview-bind'], pinned: null, maxValue: 30_000, text: '≤30 µs' },
   { workload: 'mount make -j2', configs: ['vview-vfs', 'vview-bind'], pinned: true, max: 2, text: '≤×2 (pinned)' },
+  { workload: 'mount git clone', configs: ['vview-vfs'], pinned: null, max: 2, text: '≤×2' },
 ];
 const REFERENCES = [
   { workload: 'stat', config: 'PRoot 5.4 +seccomp accel', pinned: true, ratio: 17 },
@@ -408,6 +414,16 @@ function main() {
     CONFIGS['vview-bind'] = { label: `vview bind (at ${BIND_MNT})`, wrap: vv(bindCfg), traced: true, vview: true };
     if (proot) CONFIGS['proot-bind'] = { label: `${proot.label} -b`, wrap: (argv) => [proot.bin, '-b', `${bindSrc}:${BIND_MNT}`, ...argv], traced: true, proot: true };
     const mountConfigs = ['native', 'vview-vfs', 'vview-bind', ...(proot ? ['proot-bind'] : [])];
+    // A persisted vfs (issue 13's save and load of a 1 GiB vfs): the same config for the
+    // run that writes and saves and the run that loads and reads; the state is removed
+    // before each saving run.
+    const persistDir = path.join(tmp, 'persist');
+    fs.mkdirSync(persistDir);
+    const persistState = path.join(persistDir, 'big.vfs');
+    const persistCfg = path.join(tmp, 'persist.yaml');
+    fs.writeFileSync(persistCfg, `modules:\n  - vfs:\n      mount: ${VFS_MNT}\n      persist: ${JSON.stringify(persistState)}\n`);
+    CONFIGS['vview-vfs-save'] = { label: 'vview vfs persist: write, save', wrap: vv(persistCfg), traced: true, vview: true };
+    CONFIGS['vview-vfs-load'] = { label: 'vview vfs persist: load, read', wrap: vv(persistCfg), traced: true, vview: true };
     // /usr/include shown at /inc (a mount point the host does not have, like the issue's measure).
     const INC = '/inc';
     CONFIGS['vview-bindinc'] = {
@@ -434,6 +450,28 @@ function main() {
     // The project built in the mount: a copy no other workload builds in place.
     const mountProj = path.join(tmp, 'project-mount');
     generateProject(mountProj, MAKE_FILES);
+    // The repository cloned into the mount: made once, on the host, outside every mount
+    // (a working repository of N.gitFiles small files in 20 directories, one commit, then a
+    // bare clone of it repacked into one pack, as a clone from a server would bring).
+    const gitRepo = path.join(tmp, 'git-src.git');
+    let gitReady = false;
+    const prepareGit = () => {
+      if (gitReady) return;
+      gitReady = true;
+      const work = path.join(tmp, 'git-work');
+      for (let i = 0; i < N.gitFiles; i++) {
+        const dir = path.join(work, `d${i % 20}`);
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, `f${i}.c`), `/* file ${i} */\nint f${i}(int x) { return x + ${i}; }\n`);
+      }
+      const git = (args, cwd) => must(['git', '-c', 'user.name=bench', '-c', 'user.email=bench@localhost', '-c', 'init.defaultBranch=main', ...args], { cwd });
+      git(['init', '-q'], work);
+      git(['add', '.'], work);
+      git(['commit', '-q', '-m', 'bench'], work);
+      git(['clone', '-q', '--bare', work, gitRepo], tmp);
+      git(['repack', '-adq'], gitRepo);
+      fs.rmSync(work, { recursive: true, force: true });
+    };
     // Before the first mount workload: the find tree, on the host for the native and bind
     // configurations; a probe of each mount: a configuration whose mount cannot take a
     // file is not run (its rows fail with the probe's error), the rest of the bench goes on.
@@ -664,6 +702,39 @@ function main() {
         runs: MICRO_RUNS,
       },
       {
+        name: 'mount git clone',
+        desc: `git clone (--no-hardlinks) of a local bare repository of ${N.gitFiles} small files in 20 directories (one pack) into the mount, ms of the clone (checkout included)`,
+        kind: 'ms',
+        configs: mountConfigs,
+        mount: true,
+        n: () => N.gitFiles,
+        nLabel: (n) => `${n} files`,
+        argv: (n, c) => script(`exec ${bin('timeit')} -q git clone -q --no-hardlinks ${shq(gitRepo)} ${inMount(c, 'clone')}`),
+        before: (c) => {
+          prepareGit();
+          rmOnHost(c, 'clone');
+        },
+        runs: MICRO_RUNS,
+      },
+      {
+        name: 'vfs save+load',
+        desc: `a ${N.saveMiB} MiB file (zeros written by dd, 1 MiB blocks) in a persisted vfs, wall time of the whole run: the run that writes it and saves the state (none before it), and the next run, which loads the state and reads the file (cat); native: dd with conv=fsync, then cat, in a host directory`,
+        kind: 'wall',
+        configs: ['native', 'vview-vfs-save', 'vview-vfs-load'],
+        n: () => N.saveMiB,
+        nLabel: (n) => `${n} MiB`,
+        argv: (n, c) => {
+          const file = c === 'native' ? path.join(persistDir, 'native.dat') : `${VFS_MNT}/big`;
+          const write = `dd if=/dev/zero of=${shq(file)} bs=1M count=${n} status=none${c === 'native' ? ' conv=fsync' : ''}`;
+          const read = `cat ${shq(file)} >/dev/null`;
+          return c === 'native' ? script(write, read) : script(c === 'vview-vfs-save' ? write : read);
+        },
+        before: (c) => {
+          if (c === 'vview-vfs-save' || c === 'native') fs.rmSync(c === 'native' ? path.join(persistDir, 'native.dat') : persistState, { force: true });
+        },
+        runs: MAKE_RUNS,
+      },
+      {
         name: 'mount find',
         desc: `find DIR -type f over ${TREE_FILES.toLocaleString('en-US')} files in ${N.tree[0] * (1 + N.tree[1])} directories in the mount, ms per find (median of ${N.findReps} in a row; vfs: the tree is created in the view by the same run first, not timed; native and bind: created on the host before the runs)`,
         kind: 'ms',
@@ -706,7 +777,7 @@ function main() {
             },
           ]
         : []),
-    ].filter((w) => !ONLY || ONLY.test(w.name));
+    ].filter((w) => (!ONLY || ONLY.test(w.name)) && (w.name !== 'mount git clone' || which('git')));
 
     const results = [];
     for (const w of WORKLOADS) {

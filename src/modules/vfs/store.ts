@@ -102,7 +102,27 @@ export function isStorePath(p: string): boolean {
 
 function checkPath(p: string): void {
   if (!isStorePath(p)) throw fsError('EINVAL', `not a normalized absolute path: ${JSON.stringify(p)}`);
-  if (p.split('/').some((name) => Buffer.byteLength(name) > NAME_MAX)) throw fsError('ENAMETOOLONG', p);
+  // (A name of at most NAME_MAX / 4 characters cannot exceed NAME_MAX bytes: most paths need no split.)
+  if (p.length > NAME_MAX / 4 && p.split('/').some((name) => Buffer.byteLength(name) > NAME_MAX)) throw fsError('ENAMETOOLONG', p);
+}
+
+/** The names of a store path (checked), as memfs walks them: [] for the root. */
+function stepsOf(p: string): string[] {
+  return p === '/' ? [] : p.slice(1).split('/');
+}
+
+/**
+ * The part of memfs's core that finds a name without building a Stats object
+ * or throwing for a free name (Volume.lstatSync does both, and a throw costs
+ * tens of microseconds on every creation). The store never keeps a memfs
+ * symlink (see the header), so a walk never follows one.
+ */
+interface MemLink {
+  getNode(): { ino: number; nlink: number; getSize(): number };
+}
+interface MemCore {
+  walk(steps: string[], resolveSymlinks: boolean, checkExistence: boolean, checkAccess: boolean): { ok: boolean; value?: MemLink | null };
+  createLink(parent: MemLink, name: string, isDirectory: boolean, mode: number): MemLink;
 }
 
 /** An offset, length or size. */
@@ -248,8 +268,15 @@ export class MemStore implements FileSystem {
 
   create(p: string, perm: number): void {
     const dir = this.freeName(p);
-    this.vol.writeFileSync(p, '');
-    this.born(p, dir, 'file', perm & 0o7777);
+    // What writeFileSync(p, '') makes (a 0666 memfs file), without its open, write and close.
+    const parent = this.linkOf(path.posix.dirname(p));
+    if (parent) {
+      const link = this.core.createLink(parent, path.posix.basename(p), false, 0o666);
+      this.born(p, dir, 'file', perm & 0o7777, 0, link.getNode().ino);
+    } else {
+      this.vol.writeFileSync(p, '');
+      this.born(p, dir, 'file', perm & 0o7777);
+    }
   }
 
   mkdir(p: string, perm: number): void {
@@ -490,22 +517,39 @@ export class MemStore implements FileSystem {
 
   // ---- internals -------------------------------------------------------------
 
+  private get core(): MemCore {
+    return (this.vol as unknown as { _core: MemCore })._core;
+  }
+
+  /** The memfs link at a checked path: null when the name is free, undefined when the walk failed (ENOTDIR). */
+  private linkOf(p: string): MemLink | null | undefined {
+    const r = this.core.walk(stepsOf(p), false, false, false);
+    return r.ok ? (r.value ?? null) : undefined;
+  }
+
+  private found(p: string, link: MemLink): Found {
+    const node = link.getNode();
+    const meta = this.meta.get(node.ino);
+    if (!meta) throw new Error(`vfs store: no metadata for ${p} (inode ${node.ino})`);
+    return { ino: node.ino, nlink: node.nlink, size: node.getSize(), meta };
+  }
+
   private lookup(p: string): Found {
     checkPath(p);
-    const st = this.vol.lstatSync(p); // ENOENT, or ENOTDIR under a non-directory, as the kernel
-    const meta = this.meta.get(st.ino);
-    if (!meta) throw new Error(`vfs store: no metadata for ${p} (inode ${st.ino})`);
-    return { ino: st.ino, nlink: st.nlink, size: st.size, meta };
+    const link = this.linkOf(p);
+    if (link) return this.found(p, link);
+    this.vol.lstatSync(p); // throws ENOENT, or ENOTDIR under a non-directory, as the kernel
+    throw new Error(`vfs store: ${p} is and is not there`);
   }
 
   /** The object at p, or undefined when the name is free (its parent existing or not). */
   private find(p: string): Found | undefined {
-    try {
-      return this.lookup(p);
-    } catch (e) {
-      if ((e as { code?: unknown }).code === 'ENOENT') return undefined;
-      throw e;
-    }
+    checkPath(p);
+    const link = this.linkOf(p);
+    if (link) return this.found(p, link);
+    if (link === null) return undefined;
+    this.vol.lstatSync(p); // ENOTDIR & co, as the kernel
+    return undefined;
   }
 
   /** The metadata of p's directory: ENOENT when missing, ENOTDIR when not a directory. */
@@ -524,12 +568,12 @@ export class MemStore implements FileSystem {
   }
 
   /** Records a new object and the change to its directory. */
-  private born(p: string, dir: Meta, type: FileType, perm: number, rdev = 0): void {
+  private born(p: string, dir: Meta, type: FileType, perm: number, rdev = 0, ino = this.vol.lstatSync(p).ino): void {
     const t = nowNs();
     // A set-group-ID directory gives its group to new entries, and its
     // set-group-ID bit to new directories (Linux's inode_init_owner).
     const inherit = (dir.perm & S_ISGID) !== 0;
-    this.meta.set(this.vol.lstatSync(p).ino, {
+    this.meta.set(ino, {
       type,
       perm: inherit && type === 'dir' ? perm | S_ISGID : perm,
       uid: this.uid,
