@@ -317,9 +317,14 @@ class Scratch {
   dir(name: string): string {
     if (!this.root) {
       this.root = fs.mkdtempSync(path.join(os.tmpdir(), SCRATCH_PREFIX)); // mode 0700
-      this.ownerFd = fs.openSync(path.join(this.root, OWNER), fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+      // Locked before it has its name: a sweep by another run that finds
+      // `.owner` always finds it locked (between an open and a flock of
+      // `.owner` itself, a concurrent sweep took the live tree for a dead one).
+      const fresh = path.join(this.root, `${OWNER}.new`);
+      this.ownerFd = fs.openSync(fresh, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
       native().flock(this.ownerFd, LOCK_EX | LOCK_NB);
       fs.writeSync(this.ownerFd, `${process.pid}\n`);
+      fs.renameSync(fresh, path.join(this.root, OWNER));
     }
     const d = path.join(this.root, name);
     fs.mkdirSync(d, { recursive: true, mode: 0o700 });
