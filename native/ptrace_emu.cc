@@ -319,7 +319,6 @@ void Tracer::emu_proc_open(Tracee& t) {
       dir = &emu.proc_dir;
       atexit([] {
         // The snapshots: one per reader thread (see below).
-        std::string cmd;
         if (dir && !dir->empty()) {
           if (DIR* d = opendir(dir->c_str())) {
             while (struct dirent* e = readdir(d))
