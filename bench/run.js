@@ -86,6 +86,8 @@ const N = {
   create: { n: scale(20_000), nTraced: scale(2_000) },
   readMiB: 64,
   fsyncMiB: QUICK ? 20 : 200,
+  sqliteMB: QUICK ? 8 : 80,
+  sqliteCommits: 50,
   fsyncs: 10,
   readPasses: QUICK ? 3 : 20,
   tree: QUICK ? [10, 10, 20] : [10, 10, 100], // dirs, subdirs per dir, files per subdir
@@ -652,6 +654,22 @@ function main() {
         before: (c) => rmOnHost(c, 'seq.dat'),
         note: (stdout) => Number.parseFloat(stdout.trim().split('\n').slice(-2, -1)[0]),
         noteText: (ms) => `first pass (first open after the write) ${ms.toFixed(1)} ms`,
+        runs: MICRO_RUNS,
+      },
+      {
+        name: 'mount sqlite',
+        desc: `${N.sqliteCommits} autocommitted INSERTs (each a transaction: journal, write, fsyncs) into a ${N.sqliteMB} MB sqlite database in the mount, ms for all (the database is made in the mount by the same run first, not timed)`,
+        kind: 'ms',
+        configs: which('sqlite3') ? mountConfigs : [],
+        mount: true,
+        n: () => N.sqliteCommits,
+        nLabel: (n) => `${n} commits`,
+        argv: (n, c) =>
+          script(
+            `sqlite3 ${inMount(c, 'sq.db')} ${shq(`CREATE TABLE t(x BLOB); WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c LIMIT ${N.sqliteMB * 1000}) INSERT INTO t SELECT randomblob(1000) FROM c;`)}`,
+            `exec ${bin('timeit')} -q sqlite3 ${inMount(c, 'sq.db')} ${shq('INSERT INTO t VALUES (randomblob(1000));'.repeat(n))}`,
+          ),
+        before: (c) => ['sq.db', 'sq.db-journal'].forEach((f) => rmOnHost(c, f)),
         runs: MICRO_RUNS,
       },
       {
