@@ -93,6 +93,15 @@ bool wants_sigchld(pid_t tgid) {
   return false;
 }
 
+// At an exit stop the inner tracer is shown the program's own call (orig_rax
+// and the arguments as the program made them), not what the view's modules
+// gave the kernel: the overlay, for GETREGS, PEEKUSER and their writes.
+bool overlaid(const EmuTracee& e) { return e.kind == EmuTracee::SysExit && e.have_entry; }
+void overlay(const EmuTracee& e, arch::Regs& r) {
+  r.orig_rax = e.entry.orig_rax;
+  for (int i = 0; i < 6; i++) arch::set_arg(r, i, arch::arg(e.entry, i));
+}
+
 bool debug() {
   static int on = -1;
   if (on < 0) on = getenv("VVIEW_EMU_DEBUG") != nullptr;
@@ -487,6 +496,17 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
     case PTRACE_POKETEXT:
     case PTRACE_POKEDATA:
     case PTRACE_POKEUSER:
+      if (req == PTRACE_POKEUSER && overlaid(e) && addr < sizeof(arch::Regs) && addr % sizeof(long) == 0) {
+        // A register of the program's own call as shown (the overlay): left
+        // equal to what it was shown, the real one stays.
+        arch::Regs real;
+        if (!get_regs(x.tid, real)) return -ESRCH;
+        arch::Regs shown = real;
+        overlay(e, shown);
+        uint64_t was;
+        memcpy(&was, (const char*)&shown + addr, sizeof was);
+        if (was == data) return 0;
+      }
       // Done for real on the stopped thread (text writes included: the
       // monitor is its real tracer).
       if (ptrace((enum __ptrace_request)req, x.tid, (void*)addr, (void*)data) != 0) return -errno;
@@ -600,13 +620,12 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
       std::vector<unsigned char> buf(len ? len : 1);
       struct iovec mine = {buf.data(), len};
       if (ptrace(PTRACE_GETREGSET, x.tid, (void*)type, &mine) != 0) return -errno;
-      if (type == NT_PRSTATUS && e.kind == EmuTracee::SysExit && e.have_entry && mine.iov_len >= sizeof(arch::Regs)) {
+      if (type == NT_PRSTATUS && overlaid(e) && mine.iov_len >= sizeof(arch::Regs)) {
         // The program's own call: a module may have skipped it (orig_rax -1) or
         // given the kernel other arguments (a scratch path).
         arch::Regs r;
         memcpy(&r, buf.data(), sizeof r);
-        r.orig_rax = e.entry.orig_rax;
-        for (int i = 0; i < 6; i++) arch::set_arg(r, i, arch::arg(e.entry, i));
+        overlay(e, r);
         memcpy(buf.data(), &r, sizeof r);
       }
       uint64_t to = req == PTRACE_GETREGS ? data : (uint64_t)iov.iov_base;
@@ -681,6 +700,13 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
       errno = 0;
       long w = ptrace((enum __ptrace_request)req, x.tid, (void*)addr, nullptr);
       if (errno) return -errno;
+      if (req == PTRACE_PEEKUSER && overlaid(e) && addr < sizeof(arch::Regs) && addr % sizeof(long) == 0) {
+        arch::Regs shown;
+        if (get_regs(x.tid, shown)) {
+          overlay(e, shown);  // as GETREGS shows them
+          memcpy(&w, (const char*)&shown + addr, sizeof w);
+        }
+      }
       return write_mem(t.tid, data, &w, sizeof w);
     }
     default:
@@ -701,7 +727,9 @@ void Tracer::emu_release(Tracee& x, bool syscall_mode, int sig, int step) {
     sig = 0;
   }
   e.synth = false;
-  if (e.kind != EmuTracee::Seccomp) e.have_entry = false;
+  // The entry's registers serve the exit stop that follows an entry or a
+  // seccomp stop; after any other stop they are stale.
+  if (e.kind != EmuTracee::Seccomp && e.kind != EmuTracee::SysEntry) e.have_entry = false;
   // A real stop: the kernel does with the signal what it does natively.
   emu_resume_real(x, sig);
 }

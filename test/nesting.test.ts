@@ -7,7 +7,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import {
-  canRunUnprivileged, compileFixture, describe, isAlive, native, procStat, startVview, vviewRun, vviewUnprivileged, waitUntil, writeConfig, ROOT,
+  canRunUnprivileged, compileFixture, describe, isAlive, makeTempDir, native, procStat, startVview, vviewRun, vviewUnprivileged, waitUntil, writeConfig, ROOT,
 } from './helpers.js';
 import path from 'node:path';
 
@@ -204,4 +204,22 @@ test("a tracer's waits (WNOHANG, __WCLONE, __WALL, ECHILD), a tracee whose trace
   const v = await vviewRun([bin], { t, timeout: 60_000 });
   t.is(v.status, 0, describe(v));
   t.is(v.stdout, n.stdout, describe(v));
+});
+
+test("a tracer's PEEKUSER and GETREGS at the exit stop show the program's own call, not what the view's modules gave the kernel, as natively", async (t) => {
+  const bin = await compileFixture('ptrace_overlay');
+  const dir = makeTempDir('overlay-');
+  const secret = path.join(dir, 'secret');
+  fs.writeFileSync(secret, 's\n');
+  // Natively: a missing file (ENOENT), an existing one (an fd).
+  const nMissing = await native([bin, path.join(dir, 'missing')], { t });
+  const nFile = await native([bin, '/etc/hostname'], { t });
+  t.regex(nMissing.stdout, /PEEKUSER orig_rax is openat, GETREGS orig_rax is openat, path argument is the program's, result ENOENT/, describe(nMissing));
+  // hide answers ENOENT without the kernel (the call is skipped: orig_rax -1 for real).
+  const config = writeConfig(`modules:\n  - hide:\n      paths: [${JSON.stringify(secret)}]\n`);
+  const hidden = await vviewRun([bin, secret], { t, config, timeout: 60_000 });
+  t.is(hidden.stdout, nMissing.stdout, describe(hidden));
+  // A memfs mount gives the kernel a scratch path instead of the program's.
+  const mounted = await vviewRun(['sh', '-c', `echo a > /x/f && exec ${bin} /x/f`], { t, flags: ['--mount', '/x=memfs'], timeout: 60_000 });
+  t.is(mounted.stdout, nFile.stdout, describe(mounted));
 });
