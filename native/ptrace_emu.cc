@@ -734,6 +734,22 @@ void Tracer::emu_release(Tracee& x, bool syscall_mode, int sig, int step) {
   emu_resume_real(x, sig);
 }
 
+// The inner tracer single-stepped over a syscall the monitor stopped at the
+// exit of (its own exit work): that exit stop already ended the step, so no
+// further real step is made; the tracer gets the step's trap here, as the
+// kernel reports it at a stepped syscall's exit (SIGTRAP, TRAP_BRKPT).
+bool Tracer::emu_step_trap(Tracee& t) {
+  if (!t.emu || !t.emu->step || t.emu->syscall_mode) return false;
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  si.si_signo = SIGTRAP;
+  si.si_code = TRAP_BRKPT;
+  arch::Regs r;
+  if (get_regs(t.tid, r)) si.si_addr = (void*)arch::ip(r);
+  emu_hold(t, SIGTRAP << 8 | 0x7f, EmuTracee::SigDelivery, 0, &si);
+  return true;
+}
+
 void Tracer::emu_exit_opt(Tracee& t) {
   if (!t.emu || !(t.emu->options & PTRACE_O_TRACEEXIT) || t.exit_opt) return;
   if (ptrace(PTRACE_SETOPTIONS, t.tid, nullptr, (void*)(ptrace_options() | PTRACE_O_TRACEEXIT)) == 0) t.exit_opt = true;

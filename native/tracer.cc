@@ -926,7 +926,7 @@ int Tracer::next(bool block, Event& ev) {
           t.hide_exec_exit = false;
           auto done = [&] {
             if (emu_sys) emu_hold(t, t.emu->options & PTRACE_O_TRACESYSGOOD ? status : (SIGTRAP << 8) | 0x7f, EmuTracee::SysExit);
-            else cont(tid);
+            else if (!emu_step_trap(t)) cont(tid);
           };
           if (!t.await_exit) {
             done();
@@ -1047,6 +1047,7 @@ int Tracer::resume(pid_t tid, const Action& a) {
     if (ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr) != 0) return -errno;
     return 0;
   }
+  if (t.at_exit && a.kind != kResumeRestart && emu_step_trap(t)) return 0;
   if (t.at_exit && t.emu && t.emu->syscall_mode) {
     if (a.kind == kResumeRestart) {
       t.hide_next_entry = true;  // the module's restart, not the program's call

@@ -202,7 +202,8 @@ class Tracer {
   void emu_resume_real(Tracee& x, int sig);
   bool emu_inject_proc_filter(Tracee& t);   // at its ptrace seccomp stop: installs the kTagProc filter first
   void emu_inject_done(Tracee& t);          // the injected call's exit stop: the original call again
-  void emu_proc_open(Tracee& t);            // a kTagProc stop: /proc/PID/status with the emulated TracerPid  // the held real stop goes on (a seccomp stop: the monitor's routes first)
+  void emu_proc_open(Tracee& t);            // a kTagProc stop: /proc/PID/status with the emulated TracerPid
+  bool emu_step_trap(Tracee& t);            // a single-stepped syscall's exit the monitor stopped at: the step's SIGTRAP  // the held real stop goes on (a seccomp stop: the monitor's routes first)
   void emu_wait_unpause(Tracee& t, int sig);
   void emu_wake_paused(pid_t tgid);  // a new real child: waits sleeping in pause() run again  // a wait sleeping in pause() stopped: the wait's registers again  // ptrace, wait4, waitid (kRouteEmu): handled, true
   int64_t emu_ptrace(Tracee& t, bool& resumed);

@@ -223,3 +223,15 @@ test("a tracer's PEEKUSER and GETREGS at the exit stop show the program's own ca
   const mounted = await vviewRun(['sh', '-c', `echo a > /x/f && exec ${bin} /x/f`], { t, flags: ['--mount', '/x=memfs'], timeout: 60_000 });
   t.is(mounted.stdout, nFile.stdout, describe(mounted));
 });
+
+test('PTRACE_SINGLESTEP over a syscall the view stops at (chdir under a path module) ends right after the syscall, as natively', async (t) => {
+  const bin = await compileFixture('ptrace_step');
+  const n = await native([bin], { t });
+  t.is(n.status, 0, describe(n));
+  t.regex(n.stdout, /^at start: yes\n/, describe(n));
+  for (const config of [undefined, writeConfig('modules:\n  - hide:\n      paths: ["/nonexistent-vview-step"]\n')]) {
+    const v = await vviewRun([bin], { t, config, timeout: 60_000 });
+    t.is(v.status, 0, describe(v));
+    t.is(v.stdout, n.stdout, describe(v));
+  }
+});
