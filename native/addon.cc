@@ -369,7 +369,7 @@ Napi::Value Abi(const Napi::CallbackInfo& info) {
   Napi::Object rb = Napi::Object::New(env);
   rb.Set("Name", n(vview::kRouteName)); rb.Set("Path", n(vview::kRoutePath)); rb.Set("Fd", n(vview::kRouteFd));
   rb.Set("Cwd", n(vview::kRouteCwd)); rb.Set("Stat", n(vview::kRouteStat));
-  rb.Set("Emu", n(vview::kRouteEmu));
+  rb.Set("Emu", n(vview::kRouteEmu)); rb.Set("Exec", n(vview::kRouteExec));
   o.Set("RouteBits", rb);
   o.Set("openChanges", n((double)vview::kOpenChanges));
   // The description as native code reads it, by number.

@@ -67,19 +67,8 @@ bool may_attach(pid_t tracer, pid_t target) {
 }
 
 pid_t pgid_of(pid_t pid) {
-  char p[64], buf[512];
-  snprintf(p, sizeof p, "/proc/%d/stat", pid);
-  int fd = open(p, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return -1;
-  buf[n] = 0;
-  const char* rp = strrchr(buf, ')');
-  char state;
-  int ppid = 0, pgrp = -1;
-  if (!rp || sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) != 3) return -1;
-  return pgrp;
+  pid_t ppid = 0, pgrp = -1;
+  return stat_ids(pid, ppid, pgrp) ? pgrp : -1;
 }
 
 // The inner tracer catches or blocks SIGCHLD: it hears of each report by one.
@@ -303,12 +292,8 @@ void Tracer::emu_proc_open(Tracee& t) {
   pid_t shown = it->second.emu ? it->second.emu->tracer_tgid : 0;
   char src[64];
   snprintf(src, sizeof src, "/proc/%d/task/%d/status", it->second.tgid, who);
-  int fd = open(src, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
   std::string text;
-  char buf[4096];
-  for (ssize_t k; (k = read(fd, buf, sizeof buf)) > 0;) text.append(buf, (size_t)k);
-  close(fd);
+  if (!read_proc(src, text)) return;
   size_t at = text.find("\nTracerPid:\t");
   if (at == std::string::npos) return;
   at += 12;
@@ -416,15 +401,11 @@ int64_t Tracer::emu_ptrace(Tracee& t, bool& resumed) {
     auto th = threads_.find(parent);
     if (th != threads_.end())
       for (pid_t tid : th->second) {
-        char p[64], buf[32];
+        char p[64];
         snprintf(p, sizeof p, "/proc/%d/syscall", tid);
-        int fd = open(p, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) continue;
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0) continue;
-        buf[n] = 0;
-        if (!strncmp(buf, "61 ", 3) || !strncmp(buf, "247 ", 4) || !strncmp(buf, "running", 7))
+        std::string sc;
+        if (!read_proc(p, sc)) continue;
+        if (!sc.compare(0, 3, "61 ") || !sc.compare(0, 4, "247 ") || !sc.compare(0, 7, "running"))
           ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
       }
     return 0;

@@ -226,21 +226,40 @@ bool set_regs(pid_t tid, const arch::Regs& r) {
   return ptrace(PTRACE_SETREGSET, tid, (void*)NT_PRSTATUS, &io) == 0;
 }
 
-bool status_field(pid_t pid, const char* key, std::string& out) {
-  char p[64], buf[4096];
-  snprintf(p, sizeof p, "/proc/%d/status", pid);
-  int fd = open(p, O_RDONLY | O_CLOEXEC);
+bool read_proc(const char* path, std::string& out) {
+  out.clear();
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, (size_t)n);
   close(fd);
-  if (n <= 0) return false;
-  buf[n] = 0;
-  std::string k = std::string("\n") + key;
-  const char* at = strstr(buf, k.c_str());
-  if (!at) return false;
-  at += k.size();
-  const char* end = strchr(at, '\n');
-  out.assign(at, end ? end : at + strlen(at));
+  return !out.empty();
+}
+
+bool status_field(pid_t pid, const char* key, std::string& out) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/status", pid);
+  std::string text;
+  if (!read_proc(p, text)) return false;
+  size_t at = text.find(std::string("\n") + key);
+  if (at == std::string::npos) return false;
+  at += 1 + strlen(key);
+  size_t end = text.find('\n', at);
+  out = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+  return true;
+}
+
+bool stat_ids(pid_t pid, pid_t& ppid, pid_t& pgrp) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/stat", pid);
+  std::string text;
+  if (!read_proc(p, text)) return false;
+  size_t rp = text.rfind(')');  // comm may hold spaces and parens
+  char state;
+  int pp = 0, pg = -1;
+  if (rp == std::string::npos || sscanf(text.c_str() + rp + 1, " %c %d %d", &state, &pp, &pg) != 3) return false;
+  ppid = pp;
+  pgrp = pg;
   return true;
 }
 
@@ -464,6 +483,9 @@ bool Tracer::on_seccomp(Tracee& t, Event& ev) {
     }
   }
   // Below a mount whose module lets native code do this call: rewrite, no JavaScript.
+  // With modules, a 32-bit program's exec is refused in JavaScript (with a
+  // message); any other exec needs no stop there for it.
+  if ((route.bits & kRouteExec) && exec_is_32bit(t, ev)) matched |= kRouteName;
   bool rewritten = matched == kRoutePath && native_rewrite(t, route, ev);
   if (rewritten) native_rewrites++;
   if (!matched || rewritten) {
@@ -625,18 +647,8 @@ bool Tracer::is_tracee_event(const siginfo_t& si) {
   pid_t pid = si.si_pid;
   if (pid == root_ || tracees_.count(pid)) return true;
   // An exit before its first stop: a tracee unless it is our own child.
-  char p[64], buf[512];
-  snprintf(p, sizeof p, "/proc/%d/stat", pid);
-  int fd = open(p, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return true;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return true;
-  buf[n] = 0;
-  const char* rp = strrchr(buf, ')');
-  int ppid = 0;
-  char state;
-  if (!rp || sscanf(rp + 1, " %c %d", &state, &ppid) != 2) return true;
+  pid_t ppid = 0, pgrp = 0;
+  if (!stat_ids(pid, ppid, pgrp)) return true;
   return ppid != getpid();
 }
 
@@ -980,6 +992,35 @@ int Tracer::next(bool block, Event& ev) {
         continue;
     }
   }
+}
+
+bool Tracer::exec_is_32bit(Tracee& t, const Event& ev) {
+  const bool at = arch::nr(t.regs) == SYS_execveat;
+  std::string file;
+  if (!ev.paths.empty() && !ev.paths[0].error && !ev.paths[0].raw.empty()) {
+    // Resolved for a module (a mount): where the kernel will look.
+    file = !ev.paths[0].host.empty() ? ev.paths[0].host : ev.paths[0].canonical;
+  }
+  if (file.empty()) {
+    std::string raw;
+    if (read_str(t.tid, arch::arg(t.regs, at ? 1 : 0), PATH_MAX - 1, raw, mem_fd(t.tgid)) != 0) return false;
+    int dirfd = at ? (int)(int32_t)arch::arg(t.regs, 0) : AT_FDCWD;
+    char base[64];
+    if (dirfd == AT_FDCWD) snprintf(base, sizeof base, "/proc/%d/cwd", t.tid);
+    else snprintf(base, sizeof base, "/proc/%d/fd/%d", t.tid, dirfd);
+    if (raw.empty()) file = base;
+    else if (raw[0] == '/') file = raw;
+    else file = std::string(base) + "/" + raw;
+    // /proc/self as the tracee means it.
+    if (!file.compare(0, 11, "/proc/self/")) file = "/proc/" + std::to_string(t.tgid) + file.substr(10);
+    else if (!file.compare(0, 18, "/proc/thread-self/")) file = "/proc/" + std::to_string(t.tgid) + "/task/" + std::to_string(t.tid) + file.substr(17);
+  }
+  int fd = open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;  // the kernel answers
+  unsigned char h[5];
+  bool elf32 = pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h && !memcmp(h, "\x7f" "ELF", 4) && h[4] == 1 /* ELFCLASS32 */;
+  close(fd);
+  return elf32;
 }
 
 uint64_t Tracer::scratch_base(const Tracee& t, const arch::Regs& r) {

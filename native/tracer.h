@@ -27,8 +27,12 @@ namespace vview {
 // The registers of a stopped tracee (PTRACE_GETREGSET / SETREGSET, NT_PRSTATUS).
 bool get_regs(pid_t tid, arch::Regs& r);
 bool set_regs(pid_t tid, const arch::Regs& r);
+// The whole text of a /proc file; false if it cannot be read or is empty.
+bool read_proc(const char* path, std::string& out);
 // A line of /proc/PID/status ("Tgid:", "Uid:", "SigCgt:"), after the key.
 bool status_field(pid_t pid, const char* key, std::string& out);
+// The parent and the process group, from /proc/PID/stat; false if it is gone.
+bool stat_ids(pid_t pid, pid_t& ppid, pid_t& pgrp);
 
 void live_add(pid_t pid);
 void live_remove(pid_t pid);
@@ -178,6 +182,8 @@ class Tracer {
   bool on_seccomp(Tracee& t, Event& ev);
   int emulate_stat(Tracee& t, uint8_t kind);
   int64_t put_string(Tracee& t, const std::string& s);
+  // The program an execve/execveat at this stop would run is a 32-bit ELF.
+  bool exec_is_32bit(Tracee& t, const Event& ev);
   // Where scratch memory below a stopped tracee's stack starts: past the red
   // zone, and below the strings an inner monitor in the view put there for
   // this call (Tracee::floor: pointers its SETREGS gave the arguments).

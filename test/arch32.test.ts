@@ -50,3 +50,9 @@ for (const kind of ['static', 'dynamic'] as const) {
     t.is(empty.stdout, 'hello from i386\n');
   });
 }
+
+test('with a module loaded, the exec of an x86-64 program is checked in native code: no stop into JavaScript for it (--stats)', async (t) => {
+  const r = await vview(['run', '--stats', '--config', path.join(ROOT, 'configs', 'hide.yaml'), '--', '/bin/sh', '-c', '/bin/true; /bin/true'], { t, env: ENV });
+  t.is(r.status, 0, describe(r));
+  t.regex(r.stderr, /, 0 handed to JavaScript,/, describe(r));
+});

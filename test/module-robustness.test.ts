@@ -73,7 +73,7 @@ export default defineModule({
       return false;
     }
   };
-  t.true(await waitUntil(pending, 10_000), 'the first SIGTERM never reached the command');
+  t.true(await waitUntil(pending, 30_000), 'the first SIGTERM never reached the command');
   r.kill('SIGTERM');
   const res = await r.result;
   t.is(res.status, 137, describe(res));

@@ -29,6 +29,7 @@ enum RouteBits : uint8_t {
   kRouteCwd = 8,
   kRouteStat = 16,
   kRouteEmu = 32,
+  kRouteExec = 64,
 };
 
 enum LastMode : uint8_t {

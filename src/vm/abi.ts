@@ -40,10 +40,17 @@ export const RouteBits = {
   /** A stat-family call shown through the stat view (ModuleContext.showOwnership). */
   Stat: 16,
   /**
-   * ptrace, wait4, waitid: the emulated ptrace of native/ptrace_emu.cc (strace
-   * inside a view). Routed always, also in an empty view.
+   * ptrace, wait4, waitid, seccomp, prctl(PR_SET_SECCOMP): the emulated ptrace
+   * of native/ptrace_emu.cc (strace, gdb, a nested vview). Routed always,
+   * also in an empty view.
    */
   Emu: 32,
+  /**
+   * execve, execveat with modules loaded: native code reads the program's ELF
+   * class and hands only a 32-bit one to JavaScript (refused there, with a
+   * message); any other exec goes on without a stop into JavaScript.
+   */
+  Exec: 64,
 } as const;
 
 /** How the last component of a path argument is resolved (PathArg.last). */

@@ -166,8 +166,8 @@ export class Router {
       for (const name of EXECS) {
         const nr = numbers[name];
         const r = routes.find(([n]) => n === nr);
-        if (r) r[1] |= RouteBits.Name;
-        else routes.push([nr, RouteBits.Name]);
+        if (r) r[1] |= RouteBits.Exec;
+        else routes.push([nr, RouteBits.Exec]);
         if (!traced.includes(nr)) traced.push(nr);
         const k = tracedIfArg.findIndex(([n]) => n === nr);
         if (k >= 0) tracedIfArg.splice(k, 1);
