@@ -20,6 +20,12 @@ static inline long arg_n(int argc, char **argv, int i, long dflt) {
   return dflt;
 }
 
+/* qsort comparator for medians. */
+static inline int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
 /* expect: "ok" (the call must succeed) or "enoent" (it must fail with ENOENT). */
 static inline void check(const char *what, const char *expect, int failed, int err) {
   int want_fail = expect && strcmp(expect, "enoent") == 0;

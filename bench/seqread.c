@@ -19,11 +19,6 @@ static void die(const char *what, const char *path) {
   exit(2);
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv) {
   if (argc < 4) return 2;
   const char *path = argv[2];

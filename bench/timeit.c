@@ -11,11 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv) {
   int i = 1, quiet = 0;
   long want = -1, reps = 1;
