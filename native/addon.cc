@@ -12,6 +12,8 @@
 #include <csignal>
 #include <cstring>
 #include <mutex>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -30,6 +32,17 @@ vview::Tracer& T() {
   if (!g_tracer) g_tracer = new vview::Tracer();
   return *g_tracer;
 }
+
+// An optional trailing layer argument (joined views, src/vm/layers.ts):
+// selects that layer's tables for the call; 0 (this monitor's own) without it.
+struct LayerScope {
+  explicit LayerScope(const Napi::Value& v) {
+    int l = v.IsNumber() ? v.As<Napi::Number>().Int32Value() : 0;
+    if (l < 0 || l >= T().layer_count()) l = 0;
+    T().select(l);
+  }
+  ~LayerScope() { T().select(0); }
+};
 
 uint64_t ToU64(const Napi::Value& v) {
   if (v.IsBigInt()) {
@@ -54,6 +67,7 @@ int64_t GetI64(const Napi::Object& o, const char* k, int64_t dflt) {
 Napi::Value Configure(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object cfg = info[0].As<Napi::Object>();
+  LayerScope scope(info[1]);
   std::vector<std::pair<int, uint8_t>> routes;
   Napi::Array rs = cfg.Get("routes").As<Napi::Array>();
   for (uint32_t i = 0; i < rs.Length(); i++) {
@@ -90,7 +104,7 @@ Napi::Value Configure(const Napi::CallbackInfo& info) {
       uint64_t ino = o.Get(1u).As<Napi::BigInt>().Uint64Value(&lossless);
       objects[{dev, ino}] = o.Get(2u).As<Napi::Number>().Int32Value();
     }
-    T().resolver.set_objects(std::move(objects));
+    T().set_objects(std::move(objects));
   }
   Napi::Value av = cfg.Get("aliases");
   if (av.IsArray()) {
@@ -100,6 +114,7 @@ Napi::Value Configure(const Napi::CallbackInfo& info) {
       T().add_alias(a.Get((uint32_t)0).As<Napi::String>(), a.Get(1).As<Napi::String>());
     }
   }
+  T().configured();
   return env.Undefined();
 }
 
@@ -134,6 +149,7 @@ Napi::Value Utimens(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ClaimInode(const Napi::CallbackInfo& info) {
+  LayerScope scope(info[3]);
   T().claim_inode(ToU64(info[0]), ToU64(info[1]), info[2].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
 }
@@ -141,7 +157,8 @@ Napi::Value ClaimInode(const Napi::CallbackInfo& info) {
 // statView({ realUid, realGid, fakeUid, fakeGid }): fake ownership for the stat family.
 Napi::Value StatViewConfigure(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
-  auto& v = T().stat_view;
+  LayerScope scope(info[1]);
+  auto& v = T().stat_view();
   v.enabled = true;
   v.real_uid = (uint32_t)GetI64(o, "realUid", 0);
   v.real_gid = (uint32_t)GetI64(o, "realGid", 0);
@@ -164,7 +181,7 @@ Napi::Value StatShow(const Napi::CallbackInfo& info) {
   st.st_uid = (uid_t)GetI64(o, "uid", 0);
   st.st_gid = (gid_t)GetI64(o, "gid", 0);
   st.st_rdev = (dev_t)ToU64(o.Get("rdev"));
-  if (T().stat_view.enabled) T().stat_view.apply(st);
+  if (T().stat_view().enabled) T().stat_view().apply(st);
   Napi::Object r = Napi::Object::New(env);
   r.Set("mode", Napi::Number::New(env, st.st_mode));
   r.Set("uid", Napi::Number::New(env, st.st_uid));
@@ -175,8 +192,9 @@ Napi::Value StatShow(const Napi::CallbackInfo& info) {
 
 Napi::Value StatOwner(const Napi::CallbackInfo& info) {
   uint64_t dev = ToU64(info[0]), ino = ToU64(info[1]);
+  LayerScope scope(info[3]);
   if (!info[2].IsObject()) {
-    T().stat_view.erase(dev, ino);
+    T().stat_view().erase(dev, ino);
     return info.Env().Undefined();
   }
   Napi::Object o = info[2].As<Napi::Object>();
@@ -187,7 +205,7 @@ Napi::Value StatOwner(const Napi::CallbackInfo& info) {
   ov.type = (uint32_t)GetInt(o, "type", 0);
   Napi::Value rdev = o.Get("rdev");
   ov.rdev = rdev.IsBigInt() || rdev.IsNumber() ? ToU64(rdev) : 0;
-  T().stat_view.set(dev, ino, ov);
+  T().stat_view().set(dev, ino, ov);
   return info.Env().Undefined();
 }
 
@@ -208,6 +226,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   req.not_found_msg = o.Get("notFound").As<Napi::String>();
   req.denied_prefix = o.Get("denied").As<Napi::String>();
   req.ptrace_options = T().ptrace_options();
+  req.join_layer = GetInt(o, "joinLayer", 0);
   Napi::Array inh = o.Get("inheritFds").As<Napi::Array>();
   for (uint32_t i = 0; i < inh.Length(); i++) req.inherit_fds.push_back(inh.Get(i).As<Napi::Number>().Int32Value());
   if (o.Get("filter").ToBoolean()) {
@@ -237,6 +256,25 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, pid);
 }
 
+// join(fd) -> the layer number the monitor tracing this process gave the
+// view served over socket fd, or -errno (-EINVAL: no monitor joins us).
+Napi::Value Join(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  long r = prctl((int)vview::kJoinPrctl, vview::kJoinOpen, (unsigned long)fd, 0, 0);
+  return Napi::Number::New(info.Env(), r < 0 ? -errno : r);
+}
+
+// socketPair() -> [fd, fd]: a private stream channel (close-on-exec), for join().
+Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  int sv[2];
+  Napi::Env env = info.Env();
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return Napi::Number::New(env, -errno);
+  Napi::Array a = Napi::Array::New(env, 2);
+  a.Set(0u, Napi::Number::New(env, sv[0]));
+  a.Set(1u, Napi::Number::New(env, sv[1]));
+  return a;
+}
+
 Napi::Value BigArgs(Napi::Env env, const uint64_t* args) {
   Napi::Array a = Napi::Array::New(env, 6);
   for (uint32_t i = 0; i < 6; i++) a.Set(i, Napi::BigInt::New(env, args[i]));
@@ -258,6 +296,7 @@ Napi::Value Next(const Napi::CallbackInfo& info) {
   if (ev.type == vview::kEventNone || ev.type == vview::kEventDone) return o;
   o.Set("tid", Napi::Number::New(env, ev.tid));
   o.Set("pid", Napi::Number::New(env, ev.tgid));
+  o.Set("layer", Napi::Number::New(env, ev.layer));
   switch (ev.type) {
     case vview::kEventSyscall: {
       o.Set("nr", Napi::Number::New(env, ev.nr));
@@ -286,6 +325,7 @@ Napi::Value Next(const Napi::CallbackInfo& info) {
         fs.Set((uint32_t)i, f);
       }
       o.Set("fds", fs);
+      o.Set("scratchTop", Napi::BigInt::New(env, ev.scratch_top));
       break;
     }
     case vview::kEventSyscallExit:
@@ -303,6 +343,10 @@ Napi::Value Next(const Napi::CallbackInfo& info) {
     case vview::kEventExit:
       o.Set("status", Napi::Number::New(env, ev.status));
       o.Set("last", Napi::Boolean::New(env, ev.last));
+      break;
+    case vview::kEventJoin:
+      o.Set("parent", Napi::Number::New(env, ev.parent));
+      o.Set("fd", Napi::Number::New(env, ev.fd));
       break;
     default:
       break;
@@ -322,6 +366,8 @@ Napi::Value Resume(const Napi::CallbackInfo& info) {
   a.value = v.IsBigInt() ? (int64_t)ToU64(v) : v.IsNumber() ? v.As<Napi::Number>().Int64Value() : 0;
   a.want_exit = o.Get("wantExit").ToBoolean();
   a.host_paths = (uint32_t)GetInt(o, "hostPaths", 0);
+  Napi::Value st = o.Get("scratchTop");
+  if (st.IsBigInt() || st.IsNumber()) a.scratch_top = ToU64(st);
   Napi::Value av = o.Get("args");
   if (av.IsArray()) {
     Napi::Array sa = av.As<Napi::Array>();
@@ -361,7 +407,7 @@ Napi::Value Abi(const Napi::CallbackInfo& info) {
   Napi::Object ev = Napi::Object::New(env);
   ev.Set("None", n(vview::kEventNone)); ev.Set("Done", n(vview::kEventDone)); ev.Set("Syscall", n(vview::kEventSyscall));
   ev.Set("SyscallExit", n(vview::kEventSyscallExit)); ev.Set("Spawn", n(vview::kEventSpawn)); ev.Set("Exec", n(vview::kEventExec));
-  ev.Set("Exit", n(vview::kEventExit)); ev.Set("Foreign", n(vview::kEventForeign));
+  ev.Set("Exit", n(vview::kEventExit)); ev.Set("Foreign", n(vview::kEventForeign)); ev.Set("Join", n(vview::kEventJoin));
   o.Set("EventType", ev);
   Napi::Object rk = Napi::Object::New(env);
   rk.Set("Continue", n(vview::kResumeContinue)); rk.Set("Return", n(vview::kResumeReturn)); rk.Set("Restart", n(vview::kResumeRestart));
@@ -600,6 +646,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("statOwner", Napi::Function::New(env, StatOwner));
   exports.Set("statShow", Napi::Function::New(env, StatShow));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
+  exports.Set("join", Napi::Function::New(env, Join));
+  exports.Set("socketPair", Napi::Function::New(env, SocketPair));
   exports.Set("next", Napi::Function::New(env, Next));
   exports.Set("resume", Napi::Function::New(env, Resume));
   exports.Set("readMemory", Napi::Function::New(env, ReadMemory));

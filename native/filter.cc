@@ -44,14 +44,15 @@ std::vector<sock_filter> build_filter(const std::vector<uint32_t>& traced_in, co
     if (std::binary_search(traced.begin(), traced.end(), r.nr) || r.arg > 5) continue;  // already always traced
     const uint32_t lo = offsetof(struct seccomp_data, args) + 8 * r.arg;
     if (r.eq >= 0) {
-      // nr == N: trace when args[arg] == eq (a 32-bit value: high half zero).
+      // nr == N: trace when args[arg] == eq (a 32-bit value: high half zero);
+      // otherwise on to the next condition (prctl has two), nr reloaded.
       p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, r.nr, 0, 6));
       p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, lo));
       p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r.eq, 0, 3));
       p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, lo + 4));
       p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1));
       p.push_back(BPF_STMT(BPF_RET | BPF_K, trace));
-      p.push_back(BPF_STMT(BPF_RET | BPF_K, allow));
+      p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
       continue;
     }
     p.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, r.nr, 0, 6));

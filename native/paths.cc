@@ -47,6 +47,9 @@ static int proc_link(const std::string& p, std::string& out) {
 static volatile sig_atomic_t g_inotify_pending = 1;
 static void on_inotify(int) { g_inotify_pending = 1; }
 
+const PathResolver::Mounts PathResolver::kNoMounts;
+const PathResolver::Objects PathResolver::kNoObjects;
+
 PathResolver::PathResolver() {
   inotify_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   mounts_ = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
@@ -238,11 +241,11 @@ Lookup PathResolver::lookup(const std::string& dir, const std::string& path) {
 }
 
 int PathResolver::object_of(const std::string& p, bool follow) const {
-  if (objects_.empty()) return -1;
+  if (objects_->empty()) return -1;
   struct stat st;
   if ((follow ? stat(p.c_str(), &st) : lstat(p.c_str(), &st)) != 0) return -1;
-  auto it = objects_.find({(uint64_t)st.st_dev, (uint64_t)st.st_ino});
-  return it == objects_.end() ? -1 : it->second;
+  auto it = objects_->find({(uint64_t)st.st_dev, (uint64_t)st.st_ino});
+  return it == objects_->end() ? -1 : it->second;
 }
 
 static void split_into(const std::string& s, std::deque<std::string>& out, bool front) {
@@ -264,7 +267,7 @@ static void pop_component(std::string& cur) {
 }
 
 bool PathResolver::to_host(const std::string& view, std::string& out) const {
-  for (const auto& [v, h] : views_) {
+  for (const auto& [v, h] : *views_) {
     if (!at_or_below(view, v)) continue;
     out = h + view.substr(v.size());
     return true;
@@ -275,7 +278,7 @@ bool PathResolver::to_host(const std::string& view, std::string& out) const {
 bool PathResolver::to_view(const std::string& host, std::string& out) const {
   size_t best = 0;
   bool found = false;
-  for (const auto& [v, h] : views_) {
+  for (const auto& [v, h] : *views_) {
     if (h.size() < best || !at_or_below(host, h)) continue;
     if (found && h.size() == best) continue;
     out = v + (h == "/" ? host : host.substr(h.size()));
@@ -287,7 +290,7 @@ bool PathResolver::to_view(const std::string& host, std::string& out) const {
 }
 
 const std::string* PathResolver::view_mount(const std::string& p) const {
-  for (const auto& [v, h] : views_)
+  for (const auto& [v, h] : *views_)
     if (at_or_below(p, v)) return &v;
   return nullptr;
 }
@@ -325,9 +328,9 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
   auto crosses = [this](const std::string& a, const std::string& b) { return view_mount(a) != view_mount(b); };
   // What the walk lands on: a claimed object (set_objects) routes to its module.
   auto claim = [this, &out](const Lookup& l) {
-    if (out.object_module >= 0 || objects_.empty() || l.kind == Lookup::kMissing) return;
-    auto it = objects_.find({l.dev, l.ino});
-    if (it != objects_.end()) out.object_module = it->second;
+    if (out.object_module >= 0 || objects_->empty() || l.kind == Lookup::kMissing) return;
+    auto it = objects_->find({l.dev, l.ino});
+    if (it != objects_->end()) out.object_module = it->second;
   };
   std::string miss_at;                 // the resolved location where a lookup first failed
   std::deque<std::string> miss_rest;   // the components from there on, as given
@@ -375,15 +378,15 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
     }
     if (missing || (last && !follow_last)) {
       // The last name itself, not followed: is it a claimed object?
-      if (!missing && !objects_.empty()) {
-        bool in_mount = !views_.empty() && to_host(next, next_host);
+      if (!missing && !objects_->empty()) {
+        bool in_mount = !views_->empty() && to_host(next, next_host);
         if (in_mount && !to_host(cur, cur_host)) cur_host = cur;
         claim(in_mount ? lookup(cur_host, next_host) : lookup(cur, next));
       }
       cur = std::move(next);
     } else {
       // Below a mount the lookup is made in its host directory.
-      bool in_mount = !views_.empty() && to_host(next, next_host);
+      bool in_mount = !views_->empty() && to_host(next, next_host);
       if (in_mount) {
         mounted = true;
         if (!to_host(cur, cur_host)) cur_host = cur;
@@ -436,7 +439,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
     }
   }
   if (cur.size() >= PATH_MAX) return -ENAMETOOLONG;
-  if (!mounted && !views_.empty()) mounted = to_host(missing ? miss_at : cur, cur_host);
+  if (!mounted && !views_->empty()) mounted = to_host(missing ? miss_at : cur, cur_host);
   if (mounted) {
     // The kernel gets the host form: errors for what does not exist are its own.
     std::string h;
@@ -453,7 +456,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
     std::string from_host;
     if (!missing && dot_last == ".." && to_host(dot_from, from_host)) {
       bool mount_point = false;
-      for (const auto& [v, hd] : views_) mount_point |= v == dot_from;
+      for (const auto& [v, hd] : *views_) mount_point |= v == dot_from;
       if (!mount_point) h = from_host + "/..";
     }
     if (slash && h.size() != 1 && h.back() != '/') h += '/';

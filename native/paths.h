@@ -69,13 +69,19 @@ class PathResolver {
 
   // Objects (device, inode) that modules claim by identity: a walk through one
   // of them, by any name, sets Canonical::object_module.
-  void set_objects(std::map<std::pair<uint64_t, uint64_t>, int> o) { objects_ = std::move(o); }
-  bool has_objects() const { return !objects_.empty(); }
+  using Objects = std::map<std::pair<uint64_t, uint64_t>, int>;
+  using Mounts = std::vector<std::pair<std::string, std::string>>;
+  bool has_objects() const { return !objects_->empty(); }
   // The module claiming what p names (stat, or lstat), or -1.
   int object_of(const std::string& p, bool follow) const;
 
-  // Mounts: [view path, host directory], longest view path first.
-  void set_mounts(std::vector<std::pair<std::string, std::string>> m) { views_ = std::move(m); }
+  // The tables of the view layer whose modules are consulted (Tracer::Layer):
+  // its mounts ([view path, host directory], longest view path first) and the
+  // objects its modules claim. Both must outlive their use.
+  void use(const Mounts* mounts, const Objects* objects) {
+    views_ = mounts;
+    objects_ = objects;
+  }
   // The host path of a view path; false when it is not below a mount.
   bool to_host(const std::string& view, std::string& out) const;
   // The view path of a host path below a mount's host directory; false if none.
@@ -111,8 +117,10 @@ class PathResolver {
   std::unordered_map<std::string, int> watched_;   // dir -> wd (-1: not cacheable)
   std::unordered_map<int, std::string> wds_;        // wd -> dir
   std::unordered_map<pid_t, std::string> cwds_;     // tid -> cwd
-  std::vector<std::pair<std::string, std::string>> views_;  // mounts: view -> host
-  std::map<std::pair<uint64_t, uint64_t>, int> objects_;     // (dev, ino) -> module
+  static const Mounts kNoMounts;
+  static const Objects kNoObjects;
+  const Mounts* views_ = &kNoMounts;      // mounts: view -> host
+  const Objects* objects_ = &kNoObjects;  // (dev, ino) -> module
   // The view mount p is at or below, or nullptr.
   const std::string* view_mount(const std::string& p) const;
   int inotify_ = -1;

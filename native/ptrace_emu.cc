@@ -150,6 +150,17 @@ bool Tracer::emu_seccomp(Tracee& t) {
     cont(t.tid);
     return true;
   };
+  // The first filter of a process that entered a joined layer is that
+  // layer's (its RET_TRACE stops are the monitor's): installed as it is.
+  if (!layer_filter_.empty() && layer_filter_.count(t.tgid)) {
+    bool install = nr == SYS_prctl ? arch::arg(t.regs, 0) == PR_SET_SECCOMP && arch::arg(t.regs, 1) == SECCOMP_MODE_FILTER
+                                   : arch::arg(t.regs, 0) == SECCOMP_SET_MODE_FILTER;
+    if (install) {
+      layer_filter_.erase(t.tgid);
+      cont(t.tid);
+      return true;
+    }
+  }
   if (nr == SYS_prctl) {
     if (arch::arg(t.regs, 0) != PR_SET_SECCOMP) return false;  // any other prctl: the modules'
     if (arch::arg(t.regs, 1) != SECCOMP_MODE_FILTER) return cont(t.tid), true;
@@ -373,7 +384,7 @@ void Tracer::emu_resume_real(Tracee& x, int sig) {
       // registers it left, not what the monitor's modules put there.
       x.emu->have_entry = get_regs(x.tid, x.emu->entry);
     }
-    recheck_.push_back(x.tid);
+    recheck_.push_back({x.tid, -2});
     return;
   }
   ptrace((enum __ptrace_request)resume_req(x), x.tid, nullptr, (void*)(long)sig);

@@ -1,4 +1,5 @@
 #include "spawn.h"
+#include "generated/abi.h"
 
 #include <cerrno>
 #include <csignal>
@@ -46,7 +47,12 @@ static void put(const char* s, size_t n) {
   char go;
   if (read(sync_fd, &go, 1) != 1) _exit(127);  // the parent has seized us (or died)
   close(sync_fd);
-  prctl(PR_SET_PDEATHSIG, 0);  // from now on PTRACE_O_EXITKILL covers it
+  prctl(PR_SET_PDEATHSIG, 0);  // from now on PTRACE_O_EXITKILL covers it (joined: the outer monitor does)
+  if (req.join_layer > 0 && prctl((int)kJoinPrctl, kJoinEnter, (unsigned long)req.join_layer, 0, 0) != 0) {
+    static const char m[] = "vview: the monitor of the view around this one refused the command into the joined view\n";
+    put(m, sizeof m - 1);
+    _exit(126);
+  }
 
   if (!req.filter.empty()) {
     struct sock_fprog prog = {(unsigned short)req.filter.size(),
@@ -109,7 +115,7 @@ pid_t spawn_traced(const SpawnRequest& req, std::string& error) {
     child(req, argv.data(), sync[0], parent, errtext);
   }
   close(sync[0]);
-  if (ptrace(PTRACE_SEIZE, pid, nullptr, (void*)req.ptrace_options) != 0) {
+  if (req.join_layer <= 0 && ptrace(PTRACE_SEIZE, pid, nullptr, (void*)req.ptrace_options) != 0) {
     int e = errno;
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, __WALL);

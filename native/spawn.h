@@ -17,9 +17,13 @@ struct SpawnRequest {
   std::string denied_prefix;            // "vview: cmd: " + strerror for other failures
   std::vector<int> inherit_fds;         // made inheritable again (Node marks all fds CLOEXEC)
   long ptrace_options = 0;
+  // Joined (src/vm/layers.ts): not traced by this process; the child enters
+  // this layer of the monitor that traces us (prctl kJoinEnter) before it
+  // installs the filter and execs. 0: traced by this process.
+  int join_layer = 0;
 };
 
-// Forks, seizes, and lets the child install the filter and exec. Returns the pid
+// Forks, seizes (unless joining), and lets the child install the filter and exec. Returns the pid
 // or -errno (with `error` describing it).
 pid_t spawn_traced(const SpawnRequest& req, std::string& error);
 

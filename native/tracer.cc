@@ -48,7 +48,12 @@ void live_kill(int sig) {
   }
 }
 
-Tracer::Tracer() {}
+Tracer::Tracer() {
+  layers_.push_back(std::make_unique<Layer>());
+  layers_[0]->configured = layers_[0]->entered = true;
+  cfg_ = cur_ = layers_[0].get();
+  resolver.use(&cur_->mounts, &cur_->objects);
+}
 
 long Tracer::ptrace_options() const {
   return PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE |
@@ -70,24 +75,26 @@ static bool has_nr(const std::vector<bool>& v, long nr) { return nr >= 0 && (siz
 static bool flag_set(const FlagBit& f, const arch::Regs& r) { return f.arg >= 0 && (arch::arg(r, f.arg) & f.bit); }
 
 void Tracer::set_routes(const std::vector<std::pair<int, uint8_t>>& bits) {
-  routes_.clear();
+  auto& routes = cfg_->routes;
+  routes.clear();
   for (const auto& [nr, b] : bits) {
     const SyscallDesc* d = syscall_desc(nr);
     if (!d || !b) continue;
-    if ((size_t)nr >= routes_.size()) routes_.resize(nr + 1);
-    routes_[nr] = {b, d};
+    if ((size_t)nr >= routes.size()) routes.resize(nr + 1);
+    routes[nr] = {b, d};
   }
 }
 
 void Tracer::add_prefix(const std::string& prefix, int module, const std::vector<int>& nrs,
                         const std::vector<int>& direct) {
-  prefixes_.push_back({prefix, module, nr_set(nrs), nr_set(direct)});
-  std::stable_sort(prefixes_.begin(), prefixes_.end(),
+  auto& prefixes = cfg_->prefixes;
+  prefixes.push_back({prefix, module, nr_set(nrs), nr_set(direct)});
+  std::stable_sort(prefixes.begin(), prefixes.end(),
                    [](const PrefixEntry& a, const PrefixEntry& b) { return a.path.size() > b.path.size(); });
 }
 
 const PrefixEntry* Tracer::prefix_of(const std::string& p, long nr) const {
-  for (const PrefixEntry& x : prefixes_) {
+  for (const PrefixEntry& x : cur_->prefixes) {
     if (!x.nrs.empty() && !has_nr(x.nrs, nr)) continue;
     if (at_or_below(p, x.path)) return &x;
   }
@@ -102,19 +109,20 @@ int Tracer::match_prefix(const std::string& p, long nr) const {
 }
 
 void Tracer::add_alias(const std::string& host, const std::string& view) {
-  aliases_.emplace_back(host, view);
-  std::stable_sort(aliases_.begin(), aliases_.end(),
+  auto& aliases = cfg_->aliases;
+  aliases.emplace_back(host, view);
+  std::stable_sort(aliases.begin(), aliases.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-  std::vector<std::pair<std::string, std::string>> mounts;
-  for (const auto& [h, v] : aliases_) mounts.emplace_back(v, h);
+  auto& mounts = cfg_->mounts;
+  mounts.clear();
+  for (const auto& [h, v] : aliases) mounts.emplace_back(v, h);
   std::stable_sort(mounts.begin(), mounts.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-  resolver.set_mounts(std::move(mounts));
 }
 
 // Maps a host path below an aliased directory to the view's path. True if mapped.
 bool Tracer::alias(std::string& p) const {
-  for (const auto& [host, view] : aliases_) {
+  for (const auto& [host, view] : cur_->aliases) {
     if (!at_or_below(p, host)) continue;
     p = view + p.substr(host.size());
     return true;
@@ -142,6 +150,7 @@ pid_t Tracer::adopt_orphan(Tracee& t) {
   }
   t.ppid = status_field(t.tid, "PPid:", pp) ? (pid_t)atoi(pp.c_str()) : 0;
   if (tgid != t.tid) return tgid;
+  if (t.ppid > 0 && layer_of(t.ppid)) layer_of_.emplace(tgid, layer_of(t.ppid));
   live_add(tgid);
   return t.ppid;
 }
@@ -310,7 +319,7 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
     // path (a bind source, a scratch mirror); the kernel answers exactly.
     out.canonical = base;
     // (Not the access family: W_OK on a read-only mount is the module's EROFS.)
-    const SyscallDesc* d = routes_[nr].desc;
+    const SyscallDesc* d = cur_->routes[nr].desc;
     if (alias(out.canonical) && d->effect == kEffectQuery && d->access_mode < 0) return;
     out.module = match_prefix(out.canonical, nr);
     if (out.module < 0 && resolver.has_objects()) {
@@ -344,7 +353,7 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
   }
   Canonical c;
   PathResolver::Under under;
-  if (!prefixes_.empty()) under = [this, nr](const std::string& p) { return match_prefix(p, nr) >= 0; };
+  if (!cur_->prefixes.empty()) under = [this, nr](const std::string& p) { return match_prefix(p, nr) >= 0; };
   e = resolver.canonicalize(t.tid, t.tgid, base, out.raw, follow, under, c, from_mount, resolve);
   if (e) {
     out.error = e;
@@ -389,7 +398,7 @@ bool Tracer::native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev) {
     if (p.module < 0) continue;
     if (p.error || p.host.empty()) return false;
     const PrefixEntry* x = nullptr;
-    for (const PrefixEntry& e : prefixes_)
+    for (const PrefixEntry& e : cur_->prefixes)
       if (e.module == p.module && e.nrs.empty()) x = &e;
     if (!x || !has_nr(x->direct, nr)) return false;
     const PathSpec& s = route.desc->paths[i];
@@ -422,53 +431,81 @@ bool Tracer::native_rewrite(Tracee& t, const SyscallRoute& route, Event& ev) {
   return true;
 }
 
-// A stat-family call shown through the stat view: answered here, or run by the
-// kernel (its errors are exact) and shown at its exit. Always false (no JavaScript).
-bool Tracer::show_stat(Tracee& t, const SyscallRoute& route) {
-  uint8_t kind = route.desc->stat_kind;
-  int e = emulate_stat(t, kind);
-  if (e > 0) return false;
-  if (e == 0) {
-    cont(t.tid);  // the kernel fails it as the monitor's own stat did: nothing to show
-    return false;
+// What the stat views of `layers` (innermost first) show for st: applied
+// outermost first, as each layer sees the result of the layers outside it.
+template <class S>
+bool Tracer::show_through(S& st, const std::vector<int>& layers) const {
+  bool changed = false;
+  for (auto it = layers.rbegin(); it != layers.rend(); ++it) changed |= layers_[*it]->stat_view.apply(st);
+  return changed;
+}
+
+// A seccomp stop. Returns true when JavaScript must see it (ev filled, tracee
+// parked). from: a layer to go on from (a recheck), or -2: a new stop.
+bool Tracer::on_seccomp(Tracee& t, Event& ev, int from) {
+  if (!get_regs(t.tid, t.regs)) return false;  // vanished (killed)
+  long nr = arch::nr(t.regs);
+  if (from == -2) {
+    if (nr >= 0 && nr < 1024) {
+      if ((size_t)nr >= seccomp_stops.size()) seccomp_stops.resize(nr + 1);
+      seccomp_stops[nr]++;
+    }
+    t.exit_layers.clear();
+    t.stat_layers.clear();
+    t.entry_pending = 0;
+    // The emulated ptrace and the joins come before every layer's modules:
+    // no module routes these calls.
+    const auto& own = layers_[0]->routes;
+    if (nr >= 0 && (size_t)nr < own.size() && (own[nr].bits & kRouteEmu)) {
+      if (nr == SYS_prctl && arch::arg(t.regs, 0) == kJoinPrctl) return on_join(t, ev);
+      if (emu_on_seccomp(t)) return false;
+    }
+    from = layer_of(t.tgid);
   }
-  int buf_arg = kind == kStatAt ? 2 : kind == kStatStatx ? 4 : 1;
-  t.patch_kind = kind;
-  t.patch_buf = arch::arg(t.regs, buf_arg);
-  t.await_exit = t.native_exit = true;
-  ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+  // The innermost layer first; each layer outside it sees the call as the
+  // layers inside it left it (a rewritten path, ...). Afterwards the tables
+  // in use are this monitor's own again (viewPath, a stat view's lookups).
+  struct Own {
+    Tracer* tr;
+    ~Own() {
+      tr->cur_ = tr->layers_[0].get();
+      tr->resolver.use(&tr->cur_->mounts, &tr->cur_->objects);
+    }
+  } own{this};
+  for (int li = from; li >= 0; li = layers_[li]->parent) {
+    int r = eval_layer(t, ev, li);
+    if (r > 0) return true;
+    if (r < 0) return false;
+  }
+  finish_entry(t);
   return false;
 }
 
-// A seccomp stop. Returns true when JavaScript must see it (ev filled, tracee parked).
-bool Tracer::on_seccomp(Tracee& t, Event& ev) {
-  if (!get_regs(t.tid, t.regs)) return false;  // vanished (killed)
+int Tracer::eval_layer(Tracee& t, Event& ev, int li) {
+  Layer& L = *layers_[li];
+  cur_ = &L;
+  resolver.use(&L.mounts, &L.objects);
   long nr = arch::nr(t.regs);
-  if (nr >= 0 && nr < 1024) {
-    if ((size_t)nr >= seccomp_stops.size()) seccomp_stops.resize(nr + 1);
-    seccomp_stops[nr]++;
+  if (nr < 0 || (size_t)nr >= L.routes.size()) return 0;
+  const SyscallRoute& route = L.routes[nr];
+  const uint8_t bits = route.bits & ~kRouteEmu;
+  if (!bits) return 0;
+  uint8_t matched = bits & kRouteName;
+  if (bits & kRouteCwd) {
+    resolver.forget_cwds();
+    t.entry_pending |= kRouteCwd;
   }
-  if (nr < 0 || (size_t)nr >= routes_.size() || routes_[nr].bits == 0) {
-    cont(t.tid);
-    fast_resumes++;
-    return false;
-  }
-  const SyscallRoute& route = routes_[nr];
-  // The emulated ptrace comes before the modules: no module routes these calls.
-  if ((route.bits & kRouteEmu) && emu_on_seccomp(t)) return false;
-  uint8_t matched = route.bits & kRouteName;
-  if (route.bits & kRouteCwd) resolver.forget_cwds();
   ev.paths.clear();
   ev.fds.clear();
   const SyscallDesc& desc = *route.desc;
-  if (route.bits & kRoutePath) {
+  if (bits & kRoutePath) {
     ev.paths.resize(desc.npaths);
     for (size_t i = 0; i < desc.npaths; i++) {
       resolve_path(t, desc.paths[i], ev.paths[i]);
       if (ev.paths[i].module >= 0) matched |= kRoutePath;
     }
   }
-  if (route.bits & kRouteFd && !inodes_.empty()) {
+  if (bits & kRouteFd && !L.inodes.empty()) {
     for (uint8_t k = 0; k < desc.nfds; k++) {
       int fd = (int)(int32_t)arch::arg(t.regs, desc.fds[k]);
       if (fd < 0) continue;
@@ -476,36 +513,80 @@ bool Tracer::on_seccomp(Tracee& t, Event& ev) {
       snprintf(p, sizeof p, "/proc/%d/fd/%d", t.tid, fd);
       struct stat st;
       if (stat(p, &st) != 0) continue;
-      auto it = inodes_.find({(uint64_t)st.st_dev, (uint64_t)st.st_ino});
-      if (it == inodes_.end()) continue;
+      auto it = L.inodes.find({(uint64_t)st.st_dev, (uint64_t)st.st_ino});
+      if (it == L.inodes.end()) continue;
       ev.fds.push_back({fd, it->second, (uint64_t)st.st_dev, (uint64_t)st.st_ino});
       matched |= kRouteFd;
     }
   }
-  // Below a mount whose module lets native code do this call: rewrite, no JavaScript.
   // With modules, a 32-bit program's exec is refused in JavaScript (with a
   // message); any other exec needs no stop there for it.
-  if ((route.bits & kRouteExec) && exec_is_32bit(t, ev)) matched |= kRouteName;
+  if ((bits & kRouteExec) && exec_is_32bit(t, ev)) matched |= kRouteName;
+  // Below a mount whose module lets native code do this call: rewrite, no JavaScript.
   bool rewritten = matched == kRoutePath && native_rewrite(t, route, ev);
   if (rewritten) native_rewrites++;
   if (!matched || rewritten) {
-    fast_resumes++;
+    // Its stat view shows what the layers outside it answer.
     // (After a rewrite the stat view sees the host path in the arguments.)
-    if ((route.bits & kRouteStat) && stat_view.enabled && !stat_view.identity()) return show_stat(t, route);
-    if (route.bits & kRouteCwd) {
-      // The cwd changes when the call completes: drop the cache again then.
-      t.await_exit = t.native_exit = true;
-      ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
-      return false;
-    }
-    cont(t.tid);
-    return false;
+    if ((bits & kRouteStat) && L.stat_view.enabled && !L.stat_view.identity()) t.stat_layers.push_back(li);
+    return 0;
   }
   park(t, ev, kEventSyscall);
+  ev.layer = li;
+  t.park_layer = li;
   t.desc = route.desc;
   t.hosts.resize(ev.paths.size());
   for (size_t i = 0; i < ev.paths.size(); i++) t.hosts[i] = ev.paths[i].raw.empty() ? std::string() : ev.paths[i].host;
   ev.route = matched;
+  return 1;
+}
+
+// No layer's JavaScript claimed the call (or the last one let it go on): it
+// runs, shown through the stat views it passed, with an exit stop when a
+// layer asked for one or the cwd changes.
+void Tracer::finish_entry(Tracee& t) {
+  fast_resumes++;
+  bool exit_needed = !t.exit_layers.empty();
+  const SyscallDesc* d = syscall_desc(arch::nr(t.regs));
+  if (!t.stat_layers.empty() && d && d->stat_kind) {
+    uint8_t kind = d->stat_kind;
+    int e = exit_needed ? -1 : emulate_stat(t, kind);
+    if (e > 0) {
+      t.stat_layers.clear();
+      cont(t.tid);
+      return;
+    }
+    if (e < 0) {
+      // The kernel runs it; its result is shown at the exit.
+      int buf_arg = kind == kStatAt ? 2 : kind == kStatStatx ? 4 : 1;
+      t.patch_kind = kind;
+      t.patch_buf = arch::arg(t.regs, buf_arg);
+      t.native_exit = exit_needed = true;
+    } else {
+      t.stat_layers.clear();  // the kernel fails it as the monitor's own stat did: nothing to show
+    }
+  }
+  if (t.entry_pending & kRouteCwd) {
+    // The cwd changes when the call completes: drop the cache again then.
+    t.cwd_exit = t.native_exit = exit_needed = true;
+  }
+  if (!exit_needed) {
+    cont(t.tid);
+    return;
+  }
+  t.await_exit = true;
+  ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+}
+
+// The exit event of the next layer that asked for one (outermost first).
+bool Tracer::next_exit(Tracee& t, Event& ev) {
+  if (t.exit_layers.empty() || !get_regs(t.tid, t.regs)) return false;
+  ev = Event();
+  park(t, ev, kEventSyscallExit);
+  ev.ret = arch::ret(t.regs);
+  ev.layer = t.exit_layers.back();
+  t.exit_layers.pop_back();
+  t.park_layer = ev.layer;
   return true;
 }
 
@@ -591,34 +672,35 @@ int Tracer::emulate_stat(Tracee& t, uint8_t kind) {
   if (kind == kStatStatx) {
     struct statx x;
     if (statx(AT_FDCWD, where.c_str(), stat_flags, mask, &x) != 0) return failed();
-    stat_view.apply(x);
+    show_through(x, t.stat_layers);
     if (write_mem(t.tid, buf, &x, sizeof x) != 0) res = -EFAULT;
   } else {
     struct stat st;
     if (fstatat(AT_FDCWD, where.c_str(), &st, stat_flags) != 0) return failed();
-    stat_view.apply(st);
+    show_through(st, t.stat_layers);
     if (write_mem(t.tid, buf, &st, sizeof st) != 0) res = -EFAULT;
   }
   arch::skip_syscall(t.regs, res);
   if (!set_regs(t.tid, t.regs)) return 1;  // vanished
-  cont(t.tid);
   stats_emulated++;
-  return 1;
+  return 1;  // (the caller resumes it)
 }
 
 // At the exit of a stat-family call the kernel ran: show its result through the view.
 void Tracer::patch_stat(Tracee& t) {
   uint8_t kind = t.patch_kind;
   t.patch_kind = 0;
+  std::vector<int> layers = std::move(t.stat_layers);
+  t.stat_layers.clear();
   if (!get_regs(t.tid, t.regs) || arch::ret(t.regs) != 0) return;
   if (kind == kStatStatx) {
     struct statx x;
     if (read_mem(t.tid, t.patch_buf, &x, sizeof x) != 0) return;
-    if (stat_view.apply(x)) write_mem(t.tid, t.patch_buf, &x, sizeof x);
+    if (show_through(x, layers)) write_mem(t.tid, t.patch_buf, &x, sizeof x);
   } else {
     struct stat st;
     if (read_mem(t.tid, t.patch_buf, &st, sizeof st) != 0) return;
-    if (stat_view.apply(st)) write_mem(t.tid, t.patch_buf, &st, sizeof st);
+    if (show_through(st, layers)) write_mem(t.tid, t.patch_buf, &st, sizeof st);
   }
   stats_patched++;
 }
@@ -632,7 +714,7 @@ void Tracer::park(Tracee& t, Event& ev, EventType type) {
   for (int i = 0; i < 6; i++) ev.args[i] = arch::arg(t.regs, i);
   t.parked = true;
   t.at_exit = type == kEventSyscallExit;
-  t.scratch_top = scratch_base(t, t.regs);
+  t.scratch_top = ev.scratch_top = scratch_base(t, t.regs);
   js_events++;
 }
 
@@ -657,11 +739,15 @@ int Tracer::next(bool block, Event& ev) {
     while (!recheck_.empty()) {
       // Its inner tracer let the call go on from a seccomp stop of its own
       // filter: now the monitor's routes, on the registers as they are now.
-      pid_t tid = recheck_.front();
+      Recheck rc = recheck_.front();
       recheck_.pop_front();
-      auto it = tracees_.find(tid);
+      auto it = tracees_.find(rc.tid);
       if (it == tracees_.end()) continue;
-      if (on_seccomp(it->second, ev)) return 0;
+      if (rc.from == kRecheckExit) {
+        if (next_exit(it->second, ev)) return 0;
+        continue;
+      }
+      if (on_seccomp(it->second, ev, rc.from)) return 0;
     }
     if (root_exited_ && tracees_.empty()) {
       ev.type = kEventDone;
@@ -716,6 +802,12 @@ int Tracer::next(bool block, Event& ev) {
       bool last_thread = threads_.count(tgid) == 0 || threads_[tgid].size() <= 1;
       emu_on_exit(tid, tgid, status, last_thread);
       drop(tid);
+      int layer = layer_of(tgid);
+      if (last_thread) {
+        layer_of_.erase(tgid);
+        layer_filter_.erase(tgid);
+        layer_server_gone(tgid);
+      }
       if (tid == root_) {
         root_status_ = status;
         root_exited_ = true;
@@ -727,6 +819,7 @@ int Tracer::next(bool block, Event& ev) {
       ev.tgid = tgid;
       ev.status = status;
       ev.last = threads_.find(tgid) == threads_.end();
+      ev.layer = layer;
       return 0;
     }
     if (!WIFSTOPPED(status)) continue;
@@ -778,6 +871,9 @@ int Tracer::next(bool block, Event& ev) {
         c.exit_opt = t.exit_opt;  // the kernel copies the options to an auto-attached child
         if (!thread) emu_wake_paused(t.tgid);
         if (!thread && emu.prog_traced.count(t.tgid)) emu.prog_traced.insert(child);  // filters are inherited
+        // The child is in its parent's layers (unless it has already entered
+        // one of its own: its first stop came first, see adopt_orphan).
+        if (!thread && layer_of(t.tgid)) layer_of_.emplace(child, layer_of(t.tgid));
         if (!emu_on_fork(t, c, event)) cont(tid);
         ev = Event();
         ev.type = kEventSpawn;
@@ -785,6 +881,7 @@ int Tracer::next(bool block, Event& ev) {
         ev.tgid = t.tgid;
         ev.child = child;
         ev.thread = thread;
+        ev.layer = layer_of(t.tgid);
         return 0;
       }
       case PTRACE_EVENT_EXEC: {
@@ -850,6 +947,7 @@ int Tracer::next(bool block, Event& ev) {
         ev.tid = tid;
         ev.tgid = n.tgid;
         ev.old_tid = old;
+        ev.layer = layer_of(n.tgid);
         return 0;
       }
       case PTRACE_EVENT_STOP:
@@ -908,6 +1006,7 @@ int Tracer::next(bool block, Event& ev) {
             ev.tgid = parent;
             ev.child = tid;
             ev.thread = t.tgid != tid;
+            ev.layer = layer_of(t.tgid);
             return 0;
           }
         } else {
@@ -948,20 +1047,23 @@ int Tracer::next(bool block, Event& ev) {
           if (t.native_exit) {
             t.native_exit = false;
             if (t.patch_kind) patch_stat(t);
-            else resolver.forget_cwds();
+            if (t.cwd_exit) resolver.forget_cwds();
+            t.cwd_exit = false;
+          }
+          if (t.exit_layers.empty()) {
             done();
             continue;
           }
           if (!get_regs(tid, t.regs)) continue;
           int64_t r = arch::ret(t.regs);
           if (r <= -512 && r >= -516) {
+            t.exit_layers.clear();
             done();  // interrupted: the restarted call stops at seccomp again
             continue;
           }
-          ev = Event();
-          park(t, ev, kEventSyscallExit);
-          ev.ret = r;
-          return 0;
+          if (next_exit(t, ev)) return 0;
+          done();
+          continue;
         }
         // A signal for an inner tracer whose wait sleeps in pause(): it
         // interrupts the wait, as natively.
@@ -1044,6 +1146,9 @@ int Tracer::resume(pid_t tid, const Action& a) {
   Tracee& t = it->second;
   t.parked = false;
   bool dirty = false;
+  bool fault = false;
+  // A joined layer's server used scratch memory for this call: strings go below it.
+  if (!t.at_exit && a.scratch_top && a.scratch_top < t.scratch_top) t.scratch_top = a.scratch_top & ~(uint64_t)15;
   if (!t.at_exit) {
     if (a.kind == kResumeReturn) {
       arch::skip_syscall(t.regs, a.value);
@@ -1055,7 +1160,6 @@ int Tracer::resume(pid_t tid, const Action& a) {
       }
       // A string that cannot be written below the stack (no room: a stack
       // pointer the tracee set itself) fails the call with EFAULT.
-      bool fault = false;
       for (const auto& [i, v] : a.set_strings) {
         int64_t addr = put_string(t, v);
         if (addr < 0) fault = true;
@@ -1080,12 +1184,37 @@ int Tracer::resume(pid_t tid, const Action& a) {
       dirty = true;
     }
   }
+  const SyscallDesc* desc = t.desc;
   t.desc = nullptr;
   t.hosts.clear();
   if (dirty && !set_regs(tid, t.regs)) return -errno;
-  if (!t.at_exit && a.kind == kResumeContinue && a.want_exit) {
-    t.await_exit = true;
-    if (ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr) != 0) return -errno;
+  if (!t.at_exit) {
+    if (a.kind == kResumeContinue && !fault) {
+      // The call goes on: to the layer outside this one, or to the kernel.
+      if (a.want_exit) t.exit_layers.push_back(t.park_layer);
+      int parent = layers_[t.park_layer]->parent;
+      if (parent >= 0) recheck_.push_back({tid, parent});
+      else finish_entry(t);
+      return 0;
+    }
+    // Answered at entry. The layers inside it that asked for the exit see it
+    // there; those whose stat view it passed over show its result there.
+    if (!t.stat_layers.empty() && desc && desc->stat_kind && a.kind == kResumeReturn && a.value == 0) {
+      uint8_t kind = desc->stat_kind;
+      t.patch_kind = kind;
+      t.patch_buf = arch::arg(t.regs, kind == kStatAt ? 2 : kind == kStatStatx ? 4 : 1);
+      t.native_exit = t.await_exit = true;
+    } else {
+      t.stat_layers.clear();
+    }
+    if (!t.exit_layers.empty()) t.await_exit = true;
+    if (ptrace((enum __ptrace_request)resume_req(t), tid, nullptr, nullptr) != 0) return -errno;
+    return 0;
+  }
+  if (a.kind == kResumeRestart) t.exit_layers.clear();
+  if (!t.exit_layers.empty()) {
+    // The layers inside it that asked for the exit see the result it left.
+    recheck_.push_back({tid, kRecheckExit});
     return 0;
   }
   if (t.at_exit && a.kind != kResumeRestart && emu_step_trap(t)) return 0;
@@ -1100,6 +1229,84 @@ int Tracer::resume(pid_t tid, const Action& a) {
   }
   if (ptrace((enum __ptrace_request)resume_req(t), tid, nullptr, nullptr) != 0) return -errno;
   return 0;
+}
+
+// prctl(kJoinPrctl, ...): an inner vview joins this monitor (tracer.h).
+bool Tracer::on_join(Tracee& t, Event& ev) {
+  auto answer = [&](int64_t r) {
+    arch::skip_syscall(t.regs, r);
+    set_regs(t.tid, t.regs);
+    cont(t.tid);
+  };
+  uint64_t op = arch::arg(t.regs, 1), arg = arch::arg(t.regs, 2);
+  if (op == kJoinOpen) {
+    if (layers_.size() >= 64) return answer(-EAGAIN), false;
+    // The caller's socket, copied into the monitor: the layer's channel. The
+    // stop says who asked: no path or variable anyone could forge.
+    int pidfd = (int)syscall(SYS_pidfd_open, t.tgid, 0);
+    if (pidfd < 0) return answer(-errno), false;
+    int fd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)arg, 0);
+    int e = errno;
+    close(pidfd);
+    if (fd < 0) return answer(-e), false;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+      close(fd);
+      return answer(-EINVAL), false;
+    }
+    auto L = std::make_unique<Layer>();
+    L->parent = layer_of(t.tgid);
+    L->server = t.tgid;
+    int id = (int)layers_.size();
+    layers_.push_back(std::move(L));
+    answer(id);
+    ev = Event();
+    ev.type = kEventJoin;
+    ev.tid = t.tid;
+    ev.tgid = t.tgid;
+    ev.layer = id;
+    ev.parent = layers_[id]->parent;
+    ev.fd = fd;
+    return true;
+  }
+  if (op == kJoinEnter) {
+    if (arg == 0 || arg >= layers_.size()) return answer(-EINVAL), false;
+    int id = (int)arg;
+    Layer& L = *layers_[id];
+    if (layer_of(t.tgid) == id) return answer(0), false;
+    // Only the layer's server's own child, once, single-threaded, still in
+    // the layer the server is in: a program in a view cannot put processes
+    // outside its own subtree under a layer.
+    pid_t ppid = 0, pgrp = 0;
+    auto th = threads_.find(t.tgid);
+    if (!L.configured || L.entered || L.server <= 0 || !stat_ids(t.tgid, ppid, pgrp) || ppid != L.server ||
+        layer_of(t.tgid) != L.parent || (th != threads_.end() && th->second.size() > 1))
+      return answer(-EPERM), false;
+    L.entered = true;
+    layer_of_[t.tgid] = id;
+    layer_filter_.insert(t.tgid);
+    return answer(0), false;
+  }
+  return answer(-EINVAL), false;
+}
+
+// The server of joined layers exited: the processes in them are killed, as
+// the kernel kills a tracer's tracees under PTRACE_O_EXITKILL.
+void Tracer::layer_server_gone(pid_t tgid) {
+  bool any = false;
+  for (auto& L : layers_)
+    if (L->server == tgid) {
+      L->server = -1;
+      any = true;
+    }
+  if (!any) return;
+  for (const auto& [pid, li] : layer_of_) {
+    for (int l = li; l > 0; l = layers_[l]->parent)
+      if (layers_[l]->server == -1) {
+        kill(pid, SIGKILL);
+        break;
+      }
+  }
 }
 
 int64_t Tracer::scratch(pid_t tid, size_t len) {

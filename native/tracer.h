@@ -77,6 +77,34 @@ struct FdResult {
   uint64_t dev, ino;
 };
 
+// A view layer: the routing tables of one view's modules. Layer 0 is this
+// monitor's own view; each inner `vview run` in the view that joins this
+// monitor (a JOIN request, see kJoinPrctl) adds one for the subtree of its
+// command, whose modules it serves itself over its channel. A process is in
+// one innermost layer; the layers around it are its parents' chain.
+struct Layer {
+  int parent = -1;        // the layer outside it (-1: the real kernel)
+  pid_t server = 0;       // joined: the inner vview process serving its modules (0: this monitor)
+  bool configured = false;
+  bool entered = false;   // its command's process entered it (ENTER)
+  std::vector<SyscallRoute> routes;
+  std::vector<PrefixEntry> prefixes;  // longest first
+  std::vector<std::pair<std::string, std::string>> aliases;  // host -> view, longest first
+  PathResolver::Mounts mounts;     // view -> host, longest first
+  PathResolver::Objects objects;   // (dev, ino) -> module, claimed by identity
+  std::map<std::pair<uint64_t, uint64_t>, int> inodes;  // fds the modules handed out
+  StatView stat_view;
+};
+
+// The requests an inner vview makes of the monitor that traces it
+// (kJoinPrctl, generated/abi.h): prctl(kJoinPrctl, kJoinOpen, fd): "serve
+// my view as a layer of yours": fd (a socket) becomes the layer's channel;
+// the answer is the layer's number. prctl(kJoinPrctl, kJoinEnter, layer):
+// made by the inner vview's command before its exec: this process (and all
+// it starts) is in that layer. Only a child of the layer's server may enter
+// it, once. Natively, or under a monitor that does not join, the kernel
+// answers EINVAL.
+
 struct Event {
   // kEventForeign: a child of this process that is not traced (one a module spawned
   // with child_process) has an event: libuv must reap it; return to the event loop.
@@ -93,6 +121,10 @@ struct Event {
   std::vector<FdResult> fds;
   int status = 0;     // kEventExit: wait status
   bool last = false;  // kEventExit: last thread of its process
+  int layer = 0;      // syscall events: the layer whose modules must answer; others: the process's innermost layer
+  int parent = -1;    // kEventJoin: the new layer's parent layer
+  int fd = -1;        // kEventJoin: the layer's channel, now the monitor's
+  uint64_t scratch_top = 0;  // kEventSyscall: where scratch memory below the stack starts
 };
 
 // JavaScript's answer to a parked tracee: one call per stop.
@@ -103,14 +135,23 @@ struct Action {
   std::vector<std::pair<int, uint64_t>> set_args;        // at entry: arguments set to numbers
   std::vector<std::pair<int, std::string>> set_strings;  // at entry: arguments set to strings written below the stack
   uint32_t host_paths = 0;  // at entry: bit i: path argument i is given to the kernel in its host form
+  uint64_t scratch_top = 0; // a joined layer's server used scratch memory down to here (0: none)
 };
 
 class Tracer {
  public:
   Tracer();
 
+  // The layer configured by set_routes, add_prefix, add_alias, claim_inode,
+  // set_objects and stat_view() (0: this monitor's own).
+  void select(int layer) { cfg_ = layers_.at(layer).get(); }
+  int layer_count() const { return (int)layers_.size(); }
+  Layer& layer(int i) { return *layers_.at(i); }
   // bits by syscall number; the rest of each route comes from the description.
   void set_routes(const std::vector<std::pair<int, uint8_t>>& bits);
+  void set_objects(PathResolver::Objects o) { cfg_->objects = std::move(o); }
+  StatView& stat_view() { return cfg_->stat_view; }
+  void configured() { cfg_->configured = true; }
   // A path prefix owned by a module. nrs: the syscalls it applies to (empty:
   // all path syscalls). direct: syscalls native code does itself below it when
   // the path goes through a mount: the path is rewritten to its host form and
@@ -120,7 +161,7 @@ class Tracer {
   // The view shows the host directory `host` (a bind source, a scratch mirror)
   // as `view`: a tracee's cwd or dirfd below host is taken as the view path.
   void add_alias(const std::string& host, const std::string& view);
-  void claim_inode(uint64_t dev, uint64_t ino, int module) { inodes_[{dev, ino}] = module; }
+  void claim_inode(uint64_t dev, uint64_t ino, int module) { cfg_->inodes[{dev, ino}] = module; }
   // Maps a host path below an aliased directory to the view's path. True if mapped.
   bool alias(std::string& p) const;
   long ptrace_options() const;
@@ -142,7 +183,6 @@ class Tracer {
   uint64_t stops = 0, fast_resumes = 0, js_events = 0;
   std::vector<uint64_t> seccomp_stops;  // by syscall number (for --stats)
   PathResolver resolver;
-  StatView stat_view;
   uint64_t stats_emulated = 0, stats_patched = 0;
   uint64_t native_rewrites = 0;  // calls below a mount done natively (path rewritten)
   PtraceEmu emu;
@@ -176,10 +216,32 @@ class Tracer {
     arch::Regs inject_regs{};  // the registers of the call it replaced
     EmuWait wait;
     std::unique_ptr<EmuTracee> emu;
+    // Layers (joined views): at entry, the layers that asked for the exit
+    // stop, innermost first (their exit events go outermost first); the
+    // layers with a stat view a JavaScript answer of an outer layer passed
+    // over (their views show its result at the exit).
+    std::vector<int> exit_layers;
+    std::vector<int> stat_layers;
+    int park_layer = 0;          // parked: the layer whose JavaScript answers
+    uint8_t entry_pending = 0;   // at this entry: kRouteCwd (a layer tracks the cwd)
+    bool cwd_exit = false;       // the exit stop drops the cwd cache
   };
 
   Tracee& get(pid_t tid);
-  bool on_seccomp(Tracee& t, Event& ev);
+  bool on_seccomp(Tracee& t, Event& ev, int from = -2);
+  // The layers: evaluates layer `li` for t at a seccomp stop (cur_ = it).
+  // 1: JavaScript (ev filled), 0: not claimed or done natively (go on to the
+  // parent layer), -1: answered here (t resumed).
+  int eval_layer(Tracee& t, Event& ev, int li);
+  void finish_entry(Tracee& t);  // no layer claimed the call (or the last let it go on): it runs
+  bool next_exit(Tracee& t, Event& ev);   // a JavaScript exit event for the next layer that asked
+  int layer_of(pid_t tgid) const {
+    auto it = layer_of_.find(tgid);
+    return it == layer_of_.end() ? 0 : it->second;
+  }
+  bool on_join(Tracee& t, Event& ev);     // prctl(kJoinPrctl, ...)
+  void layer_server_gone(pid_t tgid);     // a joined layer's server exited: its processes are killed
+  template <class S> bool show_through(S& st, const std::vector<int>& layers) const;
   int emulate_stat(Tracee& t, uint8_t kind);
   int64_t put_string(Tracee& t, const std::string& s);
   // The program an execve/execveat at this stop would run is a 32-bit ELF.
@@ -188,7 +250,6 @@ class Tracer {
   // zone, and below the strings an inner monitor in the view put there for
   // this call (Tracee::floor: pointers its SETREGS gave the arguments).
   static uint64_t scratch_base(const Tracee& t, const arch::Regs& r);
-  bool show_stat(Tracee& t, const SyscallRoute& route);
   void patch_stat(Tracee& t);
   void park(Tracee& t, Event& ev, EventType type);
   void resolve_path(Tracee& t, const PathSpec& s, PathResult& out);
@@ -232,14 +293,23 @@ class Tracer {
   int mem_fd(pid_t tgid);
   void close_mem(pid_t tgid);
 
-  std::vector<SyscallRoute> routes_;
-  std::vector<PrefixEntry> prefixes_;  // longest first
-  std::vector<std::pair<std::string, std::string>> aliases_;  // host -> view, longest first
-  std::map<std::pair<uint64_t, uint64_t>, int> inodes_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  Layer* cfg_ = nullptr;  // the layer being configured
+  Layer* cur_ = nullptr;  // the layer being evaluated at a stop
+  std::unordered_map<pid_t, int> layer_of_;  // tgid -> innermost layer (absent: 0)
+  std::unordered_set<pid_t> layer_filter_;   // entered a layer: its next seccomp(SET_MODE_FILTER) is the layer's, installed as it is
   std::unordered_map<pid_t, Tracee> tracees_;
   std::unordered_map<pid_t, std::unordered_set<pid_t>> threads_;
   std::unordered_map<pid_t, int> mem_fds_;  // tgid -> /proc/tgid/mem (until exec/exit)
-  std::deque<pid_t> recheck_;  // released from a seccomp stop of their own filter: the monitor's routes next
+  // Go on at a seccomp stop from a layer (released from a stop of its own
+  // filter: from its innermost layer; a layer answered with a continue: its
+  // parent layer), or (kRecheckExit) the next layer's exit event.
+  struct Recheck {
+    pid_t tid;
+    int from;
+  };
+  static constexpr int kRecheckExit = -3;
+  std::deque<Recheck> recheck_;
   bool is_tracee_event(const siginfo_t& si);
   bool peek_ = false;  // Node has children of its own: never consume theirs
   pid_t root_ = 0;

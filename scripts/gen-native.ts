@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EffectCode, EventType, LastMode, OPEN_CHANGE_FLAGS, ResumeKind, RouteBits, StatKindCode } from '../src/vm/abi.js';
+import { EffectCode, EventType, Join, LastMode, OPEN_CHANGE_FLAGS, ResumeKind, RouteBits, StatKindCode } from '../src/vm/abi.js';
 import { X86_64_SYSCALLS, type X86_64SyscallName } from '../src/vm/arch/x86_64/syscalls.js';
 import { SYSCALL_SPECS } from '../src/vm/syscalls/table.js';
 import type { FlagBit, PathArg } from '../src/vm/syscalls/spec.js';
@@ -47,6 +47,8 @@ function abiHeader(): string {
     enumLines('Effect', 'uint8_t', 'kEffect', effects),
     `// Open flags that make an open change something (write access, create, truncate, O_TMPFILE).\n` +
       `constexpr uint64_t kOpenChanges = 0${OPEN_CHANGE_FLAGS.toString(8)};\n`,
+    `// An inner vview's requests (Join in src/vm/abi.ts): prctl(kJoinPrctl, kJoinOpen, fd), prctl(kJoinPrctl, kJoinEnter, layer).\n` +
+      `constexpr uint64_t kJoinPrctl = 0x${Join.prctl.toString(16)};\nconstexpr uint64_t kJoinOpen = ${Join.open};\nconstexpr uint64_t kJoinEnter = ${Join.enter};\n`,
     '\n}  // namespace vview\n',
   ].join('\n');
 }

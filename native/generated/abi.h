@@ -14,6 +14,7 @@ enum EventType : int {
   kEventExec = 5,
   kEventExit = 6,
   kEventForeign = 7,
+  kEventJoin = 8,
 };
 
 enum ResumeKind : int {
@@ -68,6 +69,11 @@ enum Effect : uint8_t {
 
 // Open flags that make an open change something (write access, create, truncate, O_TMPFILE).
 constexpr uint64_t kOpenChanges = 020001103;
+
+// An inner vview's requests (Join in src/vm/abi.ts): prctl(kJoinPrctl, kJoinOpen, fd), prctl(kJoinPrctl, kJoinEnter, layer).
+constexpr uint64_t kJoinPrctl = 0x76766977;
+constexpr uint64_t kJoinOpen = 1;
+constexpr uint64_t kJoinEnter = 2;
 
 
 }  // namespace vview

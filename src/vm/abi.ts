@@ -19,8 +19,18 @@ export const EventType = {
   Exit: 6,
   /** A child of this process that is not traced (spawned by a module) changed state. */
   Foreign: 7,
+  /** An inner `vview run` in the view joined this monitor: a new layer, served over a channel (src/vm/layers.ts). */
+  Join: 8,
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
+
+/**
+ * An inner vview's requests to the monitor tracing it (native/tracer.h):
+ * prctl(Join.prctl, Join.open, socketFd) -> layer number;
+ * prctl(Join.prctl, Join.enter, layer) by its command before exec. Natively
+ * the kernel answers EINVAL (no such prctl option).
+ */
+export const Join = { prctl: 0x76766977, open: 1, enter: 2 } as const;
 
 /** How JavaScript resumes a parked tracee (Tracer::resume). */
 export const ResumeKind = {

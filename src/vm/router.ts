@@ -13,6 +13,7 @@ import {
   EventType, ResumeKind, RouteBits,
   type ArgRoute, type Native, type NativeAction, type NativeEvent, type NativePrefix, type NativeRoute,
 } from './native.js';
+import { Join } from './abi.js';
 import { openFlags } from './syscalls/open.js';
 import type { SyscallSpec } from './syscalls/spec.js';
 import {
@@ -150,6 +151,8 @@ export class Router {
       // prctl stops for the emulation only as prctl(PR_SET_SECCOMP, ...).
       if (bits === RouteBits.Emu && nr === numbers.prctl) {
         tracedIfArg.push([nr, 0, PR_SET_SECCOMP]);
+        // ... and as an inner vview's request to join this monitor (src/vm/layers.ts).
+        tracedIfArg.push([nr, 0, Join.prctl]);
         continue;
       }
       const arg = bits === RouteBits.Name && !this.refused.has(nr) ? this.argCondition(nr) : undefined;
