@@ -264,6 +264,13 @@ Napi::Value Join(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), r < 0 ? -errno : r);
 }
 
+// layerSize(layer) -> the live processes in a joined layer (and the layers inside it).
+Napi::Value LayerSize(const Napi::CallbackInfo& info) {
+  int l = info[0].As<Napi::Number>().Int32Value();
+  int n = l > 0 && l < T().layer_count() ? T().layer(l).processes : 0;
+  return Napi::Number::New(info.Env(), n);
+}
+
 // socketPair() -> [fd, fd]: a private stream channel (close-on-exec), for join().
 Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   int sv[2];
@@ -648,6 +655,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("join", Napi::Function::New(env, Join));
   exports.Set("socketPair", Napi::Function::New(env, SocketPair));
+  exports.Set("layerSize", Napi::Function::New(env, LayerSize));
   exports.Set("next", Napi::Function::New(env, Next));
   exports.Set("resume", Napi::Function::New(env, Resume));
   exports.Set("readMemory", Napi::Function::New(env, ReadMemory));

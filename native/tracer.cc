@@ -150,7 +150,7 @@ pid_t Tracer::adopt_orphan(Tracee& t) {
   }
   t.ppid = status_field(t.tid, "PPid:", pp) ? (pid_t)atoi(pp.c_str()) : 0;
   if (tgid != t.tid) return tgid;
-  if (t.ppid > 0 && layer_of(t.ppid)) layer_of_.emplace(tgid, layer_of(t.ppid));
+  if (t.ppid > 0 && layer_of(t.ppid) && !layer_of_.count(tgid)) set_layer(tgid, layer_of(t.ppid));
   live_add(tgid);
   return t.ppid;
 }
@@ -169,6 +169,7 @@ void Tracer::adopt_root(pid_t pid) {
 Tracer::Tracee& Tracer::get(pid_t tid) {
   auto it = tracees_.find(tid);
   if (it != tracees_.end()) return it->second;
+  gone_early_.erase(tid);  // a new task with a pid used before
   Tracee& t = tracees_[tid];
   t.tid = t.tgid = tid;
   threads_[tid].insert(tid);
@@ -799,12 +800,13 @@ int Tracer::next(bool block, Event& ev) {
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
       auto it = tracees_.find(tid);
       pid_t tgid = it != tracees_.end() ? it->second.tgid : tid;
+      if (it != tracees_.end() && it->second.adopted) gone_early_.insert(tid);
       bool last_thread = threads_.count(tgid) == 0 || threads_[tgid].size() <= 1;
       emu_on_exit(tid, tgid, status, last_thread);
       drop(tid);
       int layer = layer_of(tgid);
       if (last_thread) {
-        layer_of_.erase(tgid);
+        set_layer(tgid, 0);
         layer_filter_.erase(tgid);
         layer_server_gone(tgid);
       }
@@ -845,6 +847,11 @@ int Tracer::next(bool block, Event& ev) {
         unsigned long msg = 0;
         ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg);
         pid_t child = (pid_t)msg;
+        if (gone_early_.erase(child)) {
+          // It was reported at its first stop and has exited since: the view knows.
+          cont(tid);
+          continue;
+        }
         bool thread = false;
         if (event == PTRACE_EVENT_CLONE) {
           arch::Regs r;
@@ -856,6 +863,8 @@ int Tracer::next(bool block, Event& ev) {
           }
         }
         Tracee& c = get(child);
+        bool reported = c.adopted;  // the view heard of it at its first stop
+        c.adopted = false;
         if (c.tgid != (thread ? t.tgid : child)) {
           auto th = threads_.find(c.tgid);
           if (th != threads_.end()) {
@@ -873,8 +882,9 @@ int Tracer::next(bool block, Event& ev) {
         if (!thread && emu.prog_traced.count(t.tgid)) emu.prog_traced.insert(child);  // filters are inherited
         // The child is in its parent's layers (unless it has already entered
         // one of its own: its first stop came first, see adopt_orphan).
-        if (!thread && layer_of(t.tgid)) layer_of_.emplace(child, layer_of(t.tgid));
+        if (!thread && layer_of(t.tgid) && !layer_of_.count(child)) set_layer(child, layer_of(t.tgid));
         if (!emu_on_fork(t, c, event)) cont(tid);
+        if (reported) continue;
         ev = Event();
         ev.type = kEventSpawn;
         ev.tid = tid;
@@ -995,6 +1005,7 @@ int Tracer::next(bool block, Event& ev) {
           // view hears of the new task now, before any of its calls (the
           // parent's event, when it comes, is the same news again).
           pid_t parent = adopt_orphan(t);
+          t.adopted = parent > 0;
           // A child of an emulated tracee may be the inner tracer's too: held
           // until the parent's fork event says (emu_on_fork).
           if (parent > 0 && emu_wants_children(parent)) t.first_held = true;
@@ -1283,11 +1294,21 @@ bool Tracer::on_join(Tracee& t, Event& ev) {
         layer_of(t.tgid) != L.parent || (th != threads_.end() && th->second.size() > 1))
       return answer(-EPERM), false;
     L.entered = true;
-    layer_of_[t.tgid] = id;
+    set_layer(t.tgid, id);
     layer_filter_.insert(t.tgid);
     return answer(0), false;
   }
   return answer(-EINVAL), false;
+}
+
+// Moves a process to a layer (0: none, or gone), keeping each joined
+// layer's count of the processes in it or in layers inside it.
+void Tracer::set_layer(pid_t tgid, int layer) {
+  int old = layer_of(tgid);
+  for (int l = old; l > 0; l = layers_[l]->parent) layers_[l]->processes--;
+  if (layer) layer_of_[tgid] = layer;
+  else layer_of_.erase(tgid);
+  for (int l = layer; l > 0; l = layers_[l]->parent) layers_[l]->processes++;
 }
 
 // The server of joined layers exited: the processes in them are killed, as

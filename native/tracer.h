@@ -87,6 +87,7 @@ struct Layer {
   pid_t server = 0;       // joined: the inner vview process serving its modules (0: this monitor)
   bool configured = false;
   bool entered = false;   // its command's process entered it (ENTER)
+  int processes = 0;      // live processes in it or in the layers inside it
   std::vector<SyscallRoute> routes;
   std::vector<PrefixEntry> prefixes;  // longest first
   std::vector<std::pair<std::string, std::string>> aliases;  // host -> view, longest first
@@ -210,6 +211,7 @@ class Tracer {
     bool hide_exec_exit = false;   // execve's exit stop after a synthesized exec SIGTRAP (natively after it)
     bool started = false;      // it had a stop (the first of an auto-attached task is the monitor's)
     bool first_held = false;   // a new task's first stop, held until its parent's event tells if it is emulated
+    bool adopted = false;      // reported at its first stop (adopt_orphan), before its parent's fork/clone event
     bool seccomp_recheck = false;  // held at a seccomp stop its own filter asked for: the monitor's routes come after
     bool injected = false;     // running a call the monitor put in place of its own (emu_inject): restore at its exit
     uint64_t floor = 0;        // at this stop, the lowest pointer below the stack an inner tracer set as an argument (0: none)
@@ -240,6 +242,7 @@ class Tracer {
     return it == layer_of_.end() ? 0 : it->second;
   }
   bool on_join(Tracee& t, Event& ev);     // prctl(kJoinPrctl, ...)
+  void set_layer(pid_t tgid, int layer);
   void layer_server_gone(pid_t tgid);     // a joined layer's server exited: its processes are killed
   template <class S> bool show_through(S& st, const std::vector<int>& layers) const;
   int emulate_stat(Tracee& t, uint8_t kind);
@@ -301,6 +304,9 @@ class Tracer {
   std::unordered_map<pid_t, Tracee> tracees_;
   std::unordered_map<pid_t, std::unordered_set<pid_t>> threads_;
   std::unordered_map<pid_t, int> mem_fds_;  // tgid -> /proc/tgid/mem (until exec/exit)
+  // Tasks reported at their first stop that exited before their parent's
+  // fork/clone event came: that event is old news (no Spawn event, no state).
+  std::unordered_set<pid_t> gone_early_;
   // Go on at a seccomp stop from a layer (released from a stop of its own
   // filter: from its innermost layer; a layer answered with a continue: its
   // parent layer), or (kRecheckExit) the next layer's exit event.

@@ -16,7 +16,7 @@ const isConfigError = async (e: unknown) => e instanceof (await import('./vm/con
 
 const USAGE = `usage: vview run [--config view.yaml] [--mount PATH=memfs[:STATE]] [--bind SRC:DST[:ro]]
                  [--fakeroot | --fakeroot-state FILE] [--offline] [--trace[=FILE]] [--stats]
-                 [--] command [args...]
+                 [--no-join] [--] command [args...]
        vview modules            list the built-in modules
        vview new-module NAME    write a module skeleton (module, view, test) into ./NAME/
        vview --version | --help
@@ -29,6 +29,8 @@ const USAGE = `usage: vview run [--config view.yaml] [--mount PATH=memfs[:STATE]
   --offline       no network: as a net module with mode offline (see vview modules)
   --trace[=FILE]  one line per call a module handled (to stderr, or FILE)
   --stats         at exit, calls routed per module and syscall, time in handlers
+  --no-join       inside a view: trace the command here, through the outer view's ptrace
+                  emulation, instead of joining the outer monitor as a layer (also VVIEW_NO_JOIN=1)
   Options that take a value also take it as --option=VALUE; --mount and --bind can be repeated.
 `;
 
@@ -76,6 +78,7 @@ export async function main(argv: string[]): Promise<number> {
   let configFile: string | undefined;
   let trace: string | boolean = false;
   let stats = false;
+  let noJoin = false;
   let fakeroot: { state?: string } | undefined;
   let offline = false;
   const extra: { flag: string; name: string; options: Record<string, unknown> }[] = [];
@@ -94,6 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (a === '--trace') trace = true;
     else if (a.startsWith('--trace=')) trace = a.slice(8);
     else if (a === '--stats') stats = true;
+    else if (a === '--no-join') noJoin = true;
     else if (a === '--fakeroot') fakeroot ??= {};
     else if (a === '--fakeroot-state' || a.startsWith('--fakeroot-state=')) {
       if (a === '--fakeroot-state' && i + 1 >= rest.length) fail('--fakeroot-state needs a file');
@@ -154,7 +158,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   try {
-    return await run({ command, config, traceFd, stats });
+    return await run({ command, config, traceFd, stats, noJoin });
   } catch (e) {
     if (e instanceof SetupError) fail(e.message, e.exitCode);
     if (await isConfigError(e)) fail((e as Error).message);

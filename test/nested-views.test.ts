@@ -1,88 +1,187 @@
 /**
- * A vview inside a vview (docs/ptrace-emulation.md, phase 3): the inner
- * monitor traces through the outer's ptrace emulation, its seccomp filter is
- * installed for real with its RET_TRACE returns retagged, and the inner view
- * applies on top of the outer one. Also a program's own seccomp filters in a
- * view, compared with a native run.
+ * A vview inside a vview, on both paths, with the same cases and the same
+ * expected output:
+ * - joined (the default, src/vm/layers.ts): the inner vview hands its view to
+ *   the outer monitor as a layer and serves its modules over a channel; one
+ *   stop serves every layer;
+ * - emulated (--no-join; docs/ptrace-emulation.md, phase 3): the inner
+ *   monitor traces through the outer's ptrace emulation, its seccomp filter
+ *   installed for real with its RET_TRACE returns retagged.
+ * Also a program's own seccomp filters in a view, compared with a native run.
  */
 import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Join } from '../src/vm/abi.js';
 import {
   canRunUnprivileged, compileFixture, describe, isAlive, native, procStat, startVview, vviewRun, waitUntil, ROOT,
 } from './helpers.js';
 
-/** `vview run ARGS... --` as a command inside a view. */
+/** The inner vview (run by node: the bundle is not needed to be fresh). */
 const VVIEW_JS = path.join(ROOT, 'bin', 'vview.js');
-const inner = (...args: string[]): string[] => [process.execPath, VVIEW_JS, 'run', ...args, '--'];
+const PATHS = [
+  { name: 'joined', flags: [] as string[] },
+  { name: 'emulated', flags: ['--no-join'] },
+] as const;
 const HAVE_STRACE = fs.existsSync('/usr/bin/strace');
 const strace = HAVE_STRACE ? test : test.skip;
 
 const SCRIPT = 'id -u; touch /x/f; ls -ln /x | sed 1d';
 
-test('fakeroot outside, a memfs mount inside: root, and the new file owned by 0 0', async (t) => {
-  const v = await vviewRun([...inner('--mount', '/x=memfs'), 'sh', '-c', SCRIPT], { t, flags: ['--fakeroot'], timeout: 90_000 });
-  t.is(v.status, 0, describe(v));
-  t.regex(v.stdout, /^0\n-rw-r--r-- 1 0 0 0 .* f\n$/, describe(v));
-  t.is(v.stderr, '');
-});
+for (const p of PATHS) {
+  /** `vview run ARGS... --` as a command inside a view, on this path. */
+  const inner = (...args: string[]): string[] => [process.execPath, VVIEW_JS, 'run', ...p.flags, ...args, '--'];
 
-test('the same with the two views swapped: a memfs mount outside, fakeroot inside', async (t) => {
-  const v = await vviewRun([...inner('--fakeroot'), 'sh', '-c', SCRIPT], { t, flags: ['--mount', '/x=memfs'], timeout: 90_000 });
-  t.is(v.status, 0, describe(v));
-  t.regex(v.stdout, /^0\n-rw-r--r-- 1 0 0 0 .* f\n$/, describe(v));
-  t.is(v.stderr, '');
-});
-
-test('three deep: fakeroot, then a memfs mount, then the uname module all show', async (t) => {
-  const uname = path.join(ROOT, 'configs', 'uname.yaml');
-  const cmd = [...inner('--mount', '/x=memfs'), ...inner('--config', uname), 'sh', '-c', 'id -u; uname -n; touch /x/g; chown 7:8 /x/g; stat -c %u:%g /x/g'];
-  const v = await vviewRun(cmd, { t, flags: ['--fakeroot'], timeout: 120_000 });
-  t.is(v.status, 0, describe(v));
-  t.is(v.stdout, '0\nsandbox\n7:8\n', describe(v));
-});
-
-test("the outer view's modules see the inner monitor's own files, never the inner view's paths", async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vview-nest-trace-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const trace = path.join(dir, 'trace.txt');
-  const v = await vviewRun([...inner('--mount', '/x=memfs'), 'sh', '-c', 'touch /x/f; chown 5:6 /x/f; stat -c %u:%g /x/f'], {
-    t, flags: ['--fakeroot', `--trace=${trace}`], timeout: 90_000,
+  test(`[${p.name}] fakeroot outside, a memfs mount inside: root, and the new file owned by 0 0`, async (t) => {
+    const v = await vviewRun([...inner('--mount', '/x=memfs'), 'sh', '-c', SCRIPT], { t, flags: ['--fakeroot'], timeout: 90_000 });
+    t.is(v.status, 0, describe(v));
+    t.regex(v.stdout, /^0\n-rw-r--r-- 1 0 0 0 .* f\n$/, describe(v));
+    t.is(v.stderr, '');
   });
-  t.is(v.status, 0, describe(v));
-  t.is(v.stdout, '5:6\n');
-  // The outer fakeroot recorded the chown on the inner monitor's scratch copy.
-  const chowns = fs.readFileSync(trace, 'utf8').split('\n').filter((l) => /^\[pid +\d+\] \w*chown\w*\(/.test(l));
-  t.true(chowns.length > 0, 'the outer fakeroot handled no chown');
-  for (const l of chowns) {
-    t.false(l.includes('"/x/'), l);
-    t.regex(l, /vview-scratch-/, l);
+
+  test(`[${p.name}] the same with the two views swapped: a memfs mount outside, fakeroot inside`, async (t) => {
+    const v = await vviewRun([...inner('--fakeroot'), 'sh', '-c', SCRIPT], { t, flags: ['--mount', '/x=memfs'], timeout: 90_000 });
+    t.is(v.status, 0, describe(v));
+    t.regex(v.stdout, /^0\n-rw-r--r-- 1 0 0 0 .* f\n$/, describe(v));
+    t.is(v.stderr, '');
+  });
+
+  test(`[${p.name}] three deep: fakeroot, then a memfs mount, then the uname module all show`, async (t) => {
+    const uname = path.join(ROOT, 'configs', 'uname.yaml');
+    const cmd = [...inner('--mount', '/x=memfs'), ...inner('--config', uname), 'sh', '-c', 'id -u; uname -n; touch /x/g; chown 7:8 /x/g; stat -c %u:%g /x/g'];
+    const v = await vviewRun(cmd, { t, flags: ['--fakeroot'], timeout: 120_000 });
+    t.is(v.status, 0, describe(v));
+    t.is(v.stdout, '0\nsandbox\n7:8\n', describe(v));
+  });
+
+  test(`[${p.name}] the outer view's modules see the inner monitor's own files, never the inner view's paths`, async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vview-nest-trace-'));
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const trace = path.join(dir, 'trace.txt');
+    const v = await vviewRun([...inner('--mount', '/x=memfs'), 'sh', '-c', 'touch /x/f; chown 5:6 /x/f; stat -c %u:%g /x/f'], {
+      t, flags: ['--fakeroot', `--trace=${trace}`], timeout: 90_000,
+    });
+    t.is(v.status, 0, describe(v));
+    t.is(v.stdout, '5:6\n');
+    // The outer fakeroot recorded the chown on the inner monitor's scratch copy.
+    const chowns = fs.readFileSync(trace, 'utf8').split('\n').filter((l) => /^\[pid +\d+\] \w*chown\w*\(/.test(l));
+    t.true(chowns.length > 0, 'the outer fakeroot handled no chown');
+    for (const l of chowns) {
+      t.false(l.includes('"/x/'), l);
+      t.regex(l, /vview-scratch-/, l);
+    }
+  });
+
+  test(`[${p.name}] kill -9 of the outer vview of a nested view leaves no process behind`, async (t) => {
+    const r = startVview(['run', '--', ...inner(), 'sh', '-c', 'sleep 1000 & echo pids $$ $!; wait'], { t, timeout: 90_000, keepLeftovers: true });
+    const out = await r.waitForStdout(/pids \d+ \d+\n/, 60_000);
+    const pids = out.match(/pids (\d+) (\d+)/)!.slice(1).map(Number);
+    const innerPid = procStat(pids[0])?.ppid ?? 0;
+    t.true(innerPid > 0 && procStat(innerPid)?.comm === 'node', `the inner vview (parent of ${pids[0]}) is not node: ${JSON.stringify(procStat(innerPid))}`);
+    const all = [innerPid, ...pids];
+    for (const q of all) t.true(isAlive(q), `process ${q} should be running before the monitor dies`);
+    t.teardown(() => all.forEach((p) => { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }));
+    process.kill(r.pid, 'SIGKILL');
+    await r.result;
+    const gone = await waitUntil(() => all.every((p) => !isAlive(p)), 30_000);
+    t.true(gone, `still running after the outer monitor died: ${all.filter((p) => isAlive(p)).join(', ')}`);
+  });
+
+  test(`[${p.name}] kill -9 of the inner vview kills its command, as the kernel's EXITKILL would`, async (t) => {
+    const r = startVview(['run', '--mount', '/o=memfs', '--', ...inner('--mount', '/x=memfs'), 'sh', '-c', 'sleep 1000 & echo pids $$ $!; wait'], { t, timeout: 90_000 });
+    const out = await r.waitForStdout(/pids \d+ \d+\n/, 60_000);
+    const pids = out.match(/pids (\d+) (\d+)/)!.slice(1).map(Number);
+    const innerPid = procStat(pids[0])?.ppid ?? 0;
+    t.is(procStat(innerPid)?.comm, 'node', 'the parent of the command is the inner vview');
+    t.teardown(() => pids.forEach((q) => { try { process.kill(q, 'SIGKILL'); } catch { /* gone */ } }));
+    process.kill(innerPid, 'SIGKILL');
+    const gone = await waitUntil(() => pids.every((q) => !isAlive(q) || procStat(q)?.state === 'Z'), 30_000);
+    t.true(gone, `still running after the inner vview died: ${pids.filter((q) => isAlive(q)).join(', ')}`);
+    const v = await r.result;
+    t.is(v.status, 137, describe(v));
+  });
+
+  test(`[${p.name}] the command's exit status, its signal death and a SIGTERM sent to the inner vview come through as natively`, async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vview-nest-sig-'));
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const up = path.join(dir, 'up');
+    await native(['mkfifo', up], { t });
+    const script = [
+      `${inner('--mount', '/x=memfs').join(' ')} sh -c 'exit 7'; echo "exit $?"`,
+      `${inner('--mount', '/x=memfs').join(' ')} sh -c 'kill -USR1 $$'; echo "signal $?"`,
+      // The inner vview forwards TERM to its command, which reports it.
+      `${inner('--mount', '/x=memfs').join(' ')} sh -c 'trap "echo got TERM; exit 3" TERM; echo up > ${up}; while :; do sleep 0.01; done' & read _ < ${up}; kill -TERM $!; wait $!; echo "term $?"`,
+    ].join('; ');
+    const v = await vviewRun(['sh', '-c', script], { t, flags: ['--fakeroot'], timeout: 90_000 });
+    t.is(v.status, 0, describe(v));
+    t.is(v.stdout, 'exit 7\nsignal 138\ngot TERM\nterm 3\n', describe(v));
+  });
+
+  test(`[${p.name}] the command inherits no channel of the monitors: only its own fds`, async (t) => {
+    const cmd = ['sh', '-c', 'ls /proc/$$/fd | sort -n | tr "\\n" " "'];
+    // (The same as in one view: what the caller passed, and nothing more.)
+    const n = await vviewRun(cmd, { t, flags: ['--fakeroot'] });
+    const v = await vviewRun([...inner('--mount', '/x=memfs'), ...cmd], { t, flags: ['--fakeroot'], timeout: 90_000 });
+    t.is(v.status, 0, describe(v));
+    t.is(v.stdout, n.stdout, describe(v));
+  });
+
+  test(`[${p.name}] a nested view as an unprivileged user`, async (t) => {
+    if (!(await canRunUnprivileged())) return t.fail('cannot run as the unprivileged user (setpriv)');
+    const v = await vviewRun([...inner('--mount', '/x=memfs'), 'sh', '-c', SCRIPT], {
+      t, flags: ['--fakeroot'], unprivileged: true, cwd: os.tmpdir(), timeout: 90_000,
+    });
+    t.is(v.status, 0, describe(v));
+    t.regex(v.stdout, /^0\n-rw-r--r-- 1 0 0 0 .* f\n$/, describe(v));
+  });
+
+}
+
+test('an inner vview joins the outer monitor as a layer; --no-join and VVIEW_NO_JOIN trace through the emulation; --stats says which', async (t) => {
+  const run = (flags: string[], env?: NodeJS.ProcessEnv) =>
+    vviewRun([process.execPath, VVIEW_JS, 'run', '--stats', ...flags, '--mount', '/x=memfs', '--', 'sh', '-c', 'touch /x/f; ls /x'], {
+      t, flags: ['--fakeroot'], timeout: 90_000, env: { ...process.env, ...env },
+    });
+  const joined = await run([]);
+  t.is(joined.stdout, 'f\n', describe(joined));
+  t.regex(joined.stderr, /joined the monitor of the view around this one as its layer 1/, describe(joined));
+  for (const [flags, env] of [[['--no-join'], undefined], [[], { VVIEW_NO_JOIN: '1' }]] as const) {
+    const v = await run([...flags], env);
+    t.is(v.stdout, 'f\n', describe(v));
+    t.notRegex(v.stderr, /joined the monitor/, describe(v));
+    t.regex(v.stderr, /ptrace in the view|tracer stops/, describe(v));
   }
 });
 
-test('kill -9 of the outer vview of a nested view leaves no process behind', async (t) => {
-  const r = startVview(['run', '--', ...inner(), 'sh', '-c', 'sleep 1000 & echo pids $$ $!; wait'], { t, timeout: 90_000, keepLeftovers: true });
-  const out = await r.waitForStdout(/pids \d+ \d+\n/, 60_000);
-  const pids = out.match(/pids (\d+) (\d+)/)!.slice(1).map(Number);
-  const innerPid = procStat(pids[0])?.ppid ?? 0;
-  t.true(innerPid > 0 && procStat(innerPid)?.comm === 'node', `the inner vview (parent of ${pids[0]}) is not node: ${JSON.stringify(procStat(innerPid))}`);
-  const all = [innerPid, ...pids];
-  for (const p of all) t.true(isAlive(p), `process ${p} should be running before the monitor dies`);
-  t.teardown(() => all.forEach((p) => { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }));
-  process.kill(r.pid, 'SIGKILL');
-  await r.result;
-  const gone = await waitUntil(() => all.every((p) => !isAlive(p)), 30_000);
-  t.true(gone, `still running after the outer monitor died: ${all.filter((p) => isAlive(p)).join(', ')}`);
-});
-
-test('a nested view as an unprivileged user', async (t) => {
-  if (!(await canRunUnprivileged())) return t.fail('cannot run as the unprivileged user (setpriv)');
-  const v = await vviewRun([...inner('--mount', '/x=memfs'), 'sh', '-c', SCRIPT], {
-    t, flags: ['--fakeroot'], unprivileged: true, cwd: os.tmpdir(), timeout: 90_000,
+test("an inner vview whose working copy would live in the outer view's memfs is not joined: it says why in --stats and works through the emulation", async (t) => {
+  const mnt = `/vview-nojoin-${process.pid}`;
+  const v = await vviewRun([process.execPath, VVIEW_JS, 'run', '--stats', '--mount', `/y=memfs:${mnt}/state`, '--', 'sh', '-c', 'echo kept > /y/f; cat /y/f'], {
+    t, flags: ['--mount', `${mnt}=memfs`], timeout: 90_000,
   });
   t.is(v.status, 0, describe(v));
-  t.regex(v.stdout, /^0\n-rw-r--r-- 1 0 0 0 .* f\n$/, describe(v));
+  t.is(v.stdout, 'kept\n', describe(v));
+  t.regex(v.stderr, new RegExp(`not joined to the monitor of the view around this one \\(its mount's directory ${mnt}/\\.state\\.vview-work/tree is in the outer view's ${mnt}\\)`), describe(v));
+});
+
+test("the join requests: a program cannot put itself under another subtree's layer, nor under its own before it is configured, nor as its server; natively EINVAL", async (t) => {
+  const bin = await compileFixture('join_probe');
+  const args = (layers: number[]) => [bin, String(Join.prctl), String(Join.open), String(Join.enter), ...layers.map(String)];
+  const n = await native(args([1, 5]), { t });
+  t.is(n.stdout, 'enter 1: EINVAL\nenter 5: EINVAL\nopen: EINVAL\n', describe(n));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vview-join-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.chmodSync(dir, 0o755);
+  const [f1, f2] = [path.join(dir, 'f1'), path.join(dir, 'f2')];
+  await native(['mkfifo', f1, f2], { t });
+  const innerCmd = `${process.execPath} ${VVIEW_JS} run --mount /x=memfs -- sh -c '${`echo up > ${f1}; read _ < ${f2}; ${args([1, 2, 9]).join(' ')}`}'`;
+  // Outside the inner view (its layer 1), then inside it (layer 2 is the
+  // outer probe's own, never configured).
+  const script = `${innerCmd} & read x < ${f1}; ${args([1, 5]).join(' ')}; echo go > ${f2}; wait`;
+  const v = await vviewRun(['sh', '-c', script], { t, flags: ['--mount', '/o=memfs'], timeout: 90_000 });
+  t.is(v.status, 0, describe(v));
+  const own = 'open: layer\nenter own, by the server: EPERM\nenter own, by its child before it is configured: EPERM\n';
+  t.is(v.stdout, `enter 1: EPERM\nenter 5: EINVAL\n${own}enter 1: 0\nenter 2: EPERM\nenter 9: EINVAL\n${own}`, describe(v));
 });
 
 test("a program's own seccomp filters in a view: ERRNO, TRAP, TRACE with and without a tracer, stacked filters, as natively", async (t) => {
@@ -116,20 +215,24 @@ strace('strace --seccomp-bpf -f -e trace=execve sh -c true: the native output', 
   t.regex(v.stderr, /execve\("\/usr\/bin\/cat"/);
 });
 
-strace('strace -f inside a nested view sees the inner view', async (t) => {
-  const v = await vviewRun([...inner('--config', path.join(ROOT, 'configs', 'hide.yaml')), 'strace', '-f', '-e', 'trace=openat', 'cat', '/etc/shadow'], {
-    t, flags: ['--fakeroot'], timeout: 90_000,
-  });
-  t.is(v.status, 1, describe(v));
-  t.regex(v.stderr, /openat\(AT_FDCWD, "\/etc\/shadow", O_RDONLY\) = -1 ENOENT/, describe(v));
-});
+for (const p of PATHS) {
+  const inner = (...args: string[]): string[] => [process.execPath, VVIEW_JS, 'run', ...p.flags, ...args, '--'];
 
-test("the inner monitor's state file lives in the outer view: saved into the outer memfs, reloaded by a second inner run, never on the host", async (t) => {
-  const mnt = `/vview-nest-${process.pid}`;
-  const j = (...a: string[]) => [process.execPath, VVIEW_JS, 'run', ...a, '--'].join(' ');
-  const script = `${j('--mount', `/y=memfs:${mnt}/state`)} sh -c 'echo kept > /y/f' && ls ${mnt} && ${j('--mount', `/y=memfs:${mnt}/state`)} cat /y/f`;
-  const v = await vviewRun(['sh', '-c', script], { t, flags: ['--mount', `${mnt}=memfs`], timeout: 120_000 });
-  t.is(v.status, 0, describe(v));
-  t.is(v.stdout, 'state\nkept\n', describe(v));
-  t.false(fs.existsSync(mnt), `${mnt} was created on the host`);
-});
+  strace(`[${p.name}] strace -f inside a nested view sees the inner view`, async (t) => {
+    const v = await vviewRun([...inner('--config', path.join(ROOT, 'configs', 'hide.yaml')), 'strace', '-f', '-e', 'trace=openat', 'cat', '/etc/shadow'], {
+      t, flags: ['--fakeroot'], timeout: 90_000,
+    });
+    t.is(v.status, 1, describe(v));
+    t.regex(v.stderr, /openat\(AT_FDCWD, "\/etc\/shadow", O_RDONLY\) = -1 ENOENT/, describe(v));
+  });
+
+  test(`[${p.name}] the inner monitor's state file lives in the outer view: saved into the outer memfs, reloaded by a second inner run, never on the host`, async (t) => {
+    const mnt = `/vview-nest-${process.pid}`;
+    const j = (...a: string[]) => [process.execPath, VVIEW_JS, 'run', ...p.flags, ...a, '--'].join(' ');
+    const script = `${j('--mount', `/y=memfs:${mnt}/state`)} sh -c 'echo kept > /y/f' && ls ${mnt} && ${j('--mount', `/y=memfs:${mnt}/state`)} cat /y/f`;
+    const v = await vviewRun(['sh', '-c', script], { t, flags: ['--mount', `${mnt}=memfs`], timeout: 120_000 });
+    t.is(v.status, 0, describe(v));
+    t.is(v.stdout, 'state\nkept\n', describe(v));
+    t.false(fs.existsSync(mnt), `${mnt} was created on the host`);
+  });
+}

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { native, EventType } from './native.js';
+import { native, EventType, type Native, type NativeAction } from './native.js';
 import { currentArch } from './arch/index.js';
 import { watchOwnChildren } from './children.js';
 import { ProcessTable } from './process.js';
@@ -20,6 +20,8 @@ import type { ModuleContext, ModuleInstance } from './module.js';
 import { PathAliases, viewPathsModule } from './viewpaths.js';
 import { DEFAULT_DEADLINES, DeadlineError, withDeadline, type Deadlines, type ModuleEntry, type ViewConfig } from './config.js';
 import { EXIT_SAVE_FAILED } from './statefile.js';
+import { Layers, Relay, tryJoin } from './layers.js';
+import type { Channel, Frame } from './channel.js';
 
 export interface RunOptions {
   command: string[];
@@ -29,6 +31,12 @@ export interface RunOptions {
   stats?: boolean;
   /** Where vview's own messages go. */
   stderrFd?: number;
+  /**
+   * Inside a view, do not join the monitor that traces this process (one
+   * monitor, a stack of views: src/vm/layers.ts): trace the command here,
+   * through that monitor's ptrace emulation. Also VVIEW_NO_JOIN=1.
+   */
+  noJoin?: boolean;
 }
 
 /** The view could not start; `exitCode` is what vview exits with (2 unless a module's error says otherwise). */
@@ -77,6 +85,8 @@ export async function run(opts: RunOptions): Promise<number> {
   // has child_process loaded at all: not loading it saves start-up time.
   if (opts.config.modules.length > 0 || childProcessLoaded()) watchOwnChildren();
   const procs = new ProcessTable();
+  // The native calls modules make: here, and in the outer monitor's layer once joined.
+  const relay = new Relay(n);
   const warn = (module: string) => (msg: string) => say(errFd, `vview: ${module}: ${msg}`);
 
   const modules: LoadedModule[] = [];
@@ -110,16 +120,16 @@ export async function run(opts: RunOptions): Promise<number> {
         if (!settingUp) throw new Error('showPath: call it in setup()');
         aliases.add(host, view);
       },
-      claimInode: (dev, ino) => n.claimInode(dev, ino, i),
+      claimInode: (dev, ino) => relay.claimInode(dev, ino, i),
       perProcess: (init, fork) => procs.perProcess(init, fork),
       processOf: (tid) => procs.processOf(tid),
       showOwnership: (ids) => {
         if (ownershipBy !== undefined) throw new Error(`ownership is already shown by module ${ownershipBy}; two fake-owner modules cannot share a view`);
         ownershipBy = entry.name;
-        n.statView(ids);
+        relay.statView(ids);
         return {
           set: (dev, ino, o) =>
-            n.statOwner(dev, ino, o && {
+            relay.statOwner(dev, ino, o && {
               uid: o.uid,
               gid: o.gid,
               perm: o.perm,
@@ -149,15 +159,44 @@ export async function run(opts: RunOptions): Promise<number> {
 
   const trace: TraceSink | undefined =
     opts.traceFd === undefined ? undefined : { line: (t) => say(opts.traceFd!, t) };
+  // The router's native side: this process's tracer, or (joined) the outer monitor over the channel.
+  const rn: typeof n = Object.create(n);
   try {
-    router = new Router(n, modules, trace, (msg) => say(errFd, `vview: ${msg}`), ownershipBy !== undefined);
+    router = new Router(rn, modules, trace, (msg) => say(errFd, `vview: ${msg}`), ownershipBy !== undefined);
   } catch (e) {
     await closeAll(closing, errFd);
     scratch.remove();
     throw new SetupError((e as Error).message);
   }
   const cfg = router.nativeConfig();
-  n.configure({ routes: cfg.routes, prefixes: cfg.prefixes, objects: cfg.objects, aliases: [...aliases.entries] });
+  // (Joined, these tables stay here too: viewPath and statShow read them.)
+  const table = { routes: cfg.routes, prefixes: cfg.prefixes, objects: cfg.objects, aliases: [...aliases.entries] as [string, string][] };
+  n.configure(table);
+  let joined = opts.noJoin || process.env.VVIEW_NO_JOIN ? undefined : tryJoin(n);
+  let ch: Channel | undefined;
+  let notJoined: string | undefined;
+  if (joined) {
+    const { Channel } = await import('./channel.js');
+    ch = new Channel(joined.fd);
+    relay.attach(ch);
+    ch.send({ t: 'config', config: table });
+    try {
+      const answer = await ch.expect('ready', 'refused');
+      if (answer.t === 'refused') {
+        // Traced here instead, through the outer view's ptrace emulation.
+        notJoined = String(answer.why);
+        ch.close();
+        ch = undefined;
+        joined = undefined;
+      }
+    } catch (e) {
+      ch?.close();
+      await closeAll(closing, errFd);
+      scratch.remove();
+      throw new SetupError((e as Error).message);
+    }
+  }
+  if (!joined) relay.drop();
 
   const [cmd, ...rest] = opts.command;
   // bin/vview records which fds the caller passed before Node marked them all
@@ -177,6 +216,7 @@ export async function run(opts: RunOptions): Promise<number> {
     tracedIfArg: cfg.tracedIfArg,
     notFound: `vview: ${cmd}: command not found\n`,
     denied: `vview: ${cmd}: `,
+    ...(joined && { joinLayer: joined.layer }),
   });
   procs.add(pid);
   n.forwardSignals(pid);
@@ -189,11 +229,14 @@ export async function run(opts: RunOptions): Promise<number> {
   };
   router.onSettled = poke;
   n.startWaker(poke);
+  const rt = router;
+  const layers = new Layers(n, { inc: () => rt.inFlight++, dec: () => { rt.inFlight--; rt.onSettled(); } }, (msg) => say(errFd, `vview: ${msg}`), table);
 
   const t0 = process.hrtime.bigint();
   let closeFailed = false;
   try {
-    for (;;) {
+    if (ch) await serveJoined(ch, rn, n, router, procs, pid, poke, (w) => (wake = w));
+    else for (;;) {
       const ev = n.next(router.inFlight === 0);
       switch (ev.type) {
         case EventType.None:
@@ -209,32 +252,43 @@ export async function run(opts: RunOptions): Promise<number> {
           await new Promise<void>((resolve) => setImmediate(resolve));
           continue;
         case EventType.Syscall:
-          router.onSyscall(ev);
+          if (!layers.onCall(ev)) router.onSyscall(ev);
           continue;
         case EventType.SyscallExit:
-          router.onSyscallExit(ev);
+          if (!layers.onCall(ev)) router.onSyscallExit(ev);
           continue;
         case EventType.Spawn:
           procs.onSpawn(ev.tid, ev.child, ev.thread);
+          layers.onProcess(ev);
           continue;
         case EventType.Exec:
           if (ev.oldTid !== ev.tid) router.forget(ev.oldTid);
           procs.onExec(ev.pid, ev.oldTid);
+          layers.onProcess(ev);
           continue;
         case EventType.Exit:
           router.forget(ev.tid);
           procs.onExit(ev.tid, ev.last);
+          layers.onProcess(ev);
+          continue;
+        case EventType.Join:
+          await layers.onJoin(ev);
           continue;
       }
       break;
     }
   } finally {
     n.stopWaker();
+    layers.close();
     closeFailed = await closeAll(closing, errFd);
     scratch.remove();
+    ch?.close();
   }
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (opts.stats) printStats(errFd, router, n.stats(), elapsed);
+  if (opts.stats) {
+    if (notJoined) say(errFd, `vview: not joined to the monitor of the view around this one (${notJoined}): traced here`);
+    printStats(errFd, router, n.stats(), elapsed, joined?.layer);
+  }
   const status = exitStatus(n.rootStatus());
   if (closeFailed) {
     say(errFd, `vview: exiting with status ${EXIT_CLOSE_FAILED} because the view did not close cleanly (the command's exit status was ${status})`);
@@ -412,9 +466,12 @@ export function exitStatus(status: number): number {
   return 128 + sig;
 }
 
-function printStats(fd: number, router: Router, s: ReturnType<ReturnType<typeof native>['stats']>, elapsed: number): void {
+function printStats(fd: number, router: Router, s: ReturnType<ReturnType<typeof native>['stats']>, elapsed: number, layer?: number): void {
   const rows = router.statsRows();
-  const lines = [`vview: ${elapsed.toFixed(3)} s; ${s.stops} tracer stops, ${s.fastResumes} resumed in native code, ${s.jsEvents} handed to JavaScript, ${s.lookups} host path lookups, ${s.cacheHits} answered from the cache`];
+  const lines =
+    layer === undefined
+      ? [`vview: ${elapsed.toFixed(3)} s; ${s.stops} tracer stops, ${s.fastResumes} resumed in native code, ${s.jsEvents} handed to JavaScript, ${s.lookups} host path lookups, ${s.cacheHits} answered from the cache`]
+      : [`vview: ${elapsed.toFixed(3)} s; joined the monitor of the view around this one as its layer ${layer}: the stops are taken and counted there`];
   if (s.nativeRewrites) lines.push(`  mounts: ${s.nativeRewrites} calls rewritten to their host path in native code`);
   if (s.statsEmulated || s.statsPatched) lines.push(`  stat view: ${s.statsEmulated} stat calls answered in native code, ${s.statsPatched} run by the kernel and shown at exit`);
   lines.push(`  monitor: peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB`);
@@ -433,4 +490,92 @@ function printStats(fd: number, router: Router, s: ReturnType<ReturnType<typeof 
     }
   } else lines.push('  no call reached a module');
   say(fd, lines.join('\n'));
+}
+
+/**
+ * Joined (src/vm/layers.ts): the outer monitor traces the command and sends
+ * the calls this view's modules answer; this process serves them with its
+ * router, keeps its modules' per-process state from the process events, and
+ * reaps its command. Returns when its command is reaped and the outer
+ * monitor says no process of the layer is left (or the channel closed: the
+ * outer monitor is gone).
+ */
+async function serveJoined(
+  ch: Channel, rn: Native, n: Native, router: Router, procs: ProcessTable, pid: number,
+  poke: () => void, setWake: (w: () => void) => void,
+): Promise<void> {
+  const tops = new Map<number, bigint>();
+  Object.assign(rn, {
+    resume: (tid: number, action: NativeAction) => {
+      const top = tops.get(tid);
+      tops.delete(tid);
+      ch.send({ t: 'resume', tid, action: top === undefined ? action : { ...action, scratchTop: top } });
+      return 0;
+    },
+    scratch: (tid: number, len: number) => {
+      const cur = tops.get(tid);
+      if (cur === undefined) return -3; // ESRCH: not parked
+      const top = (cur - BigInt(len)) & ~15n;
+      tops.set(tid, top);
+      return Number(top);
+    },
+  });
+  let rootGone = false;
+  let empty = false; // the outer monitor says no process of the layer is left
+  let closed = false;
+  ch.onFrame = (f: Frame) => {
+    const ev = f.ev as { tid: number; pid: number; child: number; thread: boolean; oldTid: number; last: boolean; scratchTop?: bigint };
+    switch (f.t) {
+      case 'sys':
+        tops.set(ev.tid, ev.scratchTop ?? 0n);
+        router.onSyscall(f.ev as Parameters<Router['onSyscall']>[0]);
+        break;
+      case 'exit':
+        router.onSyscallExit(f.ev as Parameters<Router['onSyscallExit']>[0]);
+        break;
+      case 'spawn':
+        procs.onSpawn(ev.tid, ev.child, ev.thread);
+        break;
+      case 'exec':
+        if (ev.oldTid !== ev.tid) router.forget(ev.oldTid);
+        procs.onExec(ev.pid, ev.oldTid);
+        break;
+      case 'gone':
+        router.forget(ev.tid);
+        procs.onExit(ev.tid, ev.last);
+        if (ev.tid === pid) rootGone = true;
+        if (f.left === 0) empty = true;
+        break;
+    }
+    poke();
+  };
+  ch.onClose = () => {
+    closed = true;
+    poke();
+  };
+  let reaped = false;
+  while (!closed && !(reaped && empty)) {
+    if (rootGone && !reaped) {
+      // The outer monitor has seen the command's exit: it is ours to reap now.
+      const ev = n.next(false);
+      if (ev.type === EventType.Done) {
+        reaped = true;
+        continue;
+      }
+      if (ev.type === EventType.Exit) {
+        if (ev.tid === pid) reaped = true;
+        continue;
+      }
+      if (ev.type === EventType.Foreign) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        setWake(resolve);
+        n.armWaker();
+      });
+      continue;
+    }
+    await new Promise<void>((resolve) => setWake(resolve));
+  }
 }

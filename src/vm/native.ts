@@ -29,14 +29,20 @@ export interface NativeFd {
   ino: bigint;
 }
 
+/**
+ * `layer`: for a syscall event, the view layer whose modules answer it (0:
+ * this monitor's own; others are joined views, src/vm/layers.ts); for a
+ * process event, the process's innermost layer.
+ */
 export type NativeEvent =
   | { type: typeof EventType.None | typeof EventType.Done }
   | { type: typeof EventType.Foreign; tid: number }
-  | { type: typeof EventType.Syscall; tid: number; pid: number; nr: number; args: bigint[]; route: number; paths: NativePath[]; fds: NativeFd[] }
-  | { type: typeof EventType.SyscallExit; tid: number; pid: number; nr: number; args: bigint[]; ret: number }
-  | { type: typeof EventType.Spawn; tid: number; pid: number; child: number; thread: boolean }
-  | { type: typeof EventType.Exec; tid: number; pid: number; oldTid: number }
-  | { type: typeof EventType.Exit; tid: number; pid: number; status: number; last: boolean };
+  | { type: typeof EventType.Syscall; tid: number; pid: number; layer?: number; nr: number; args: bigint[]; route: number; paths: NativePath[]; fds: NativeFd[]; scratchTop?: bigint }
+  | { type: typeof EventType.SyscallExit; tid: number; pid: number; layer?: number; nr: number; args: bigint[]; ret: number }
+  | { type: typeof EventType.Spawn; tid: number; pid: number; layer?: number; child: number; thread: boolean }
+  | { type: typeof EventType.Exec; tid: number; pid: number; layer?: number; oldTid: number }
+  | { type: typeof EventType.Exit; tid: number; pid: number; layer?: number; status: number; last: boolean }
+  | { type: typeof EventType.Join; tid: number; pid: number; layer: number; parent: number; fd: number };
 
 export interface NativeOwner {
   uid?: number;
@@ -65,6 +71,8 @@ export interface NativeAction {
   strings?: [number, string | Buffer][];
   /** At entry: bit i set: path argument i is given to the kernel in the host form native code resolved. */
   hostPaths?: number;
+  /** A joined layer's server used scratch memory below the stack down to here. */
+  scratchTop?: bigint;
 }
 
 /**
@@ -83,20 +91,28 @@ export interface NativePrefix {
 export interface Native {
   /** aliases: [host directory, view path]: a cwd or dirfd below host is taken as the view path. */
   /** objects: [dev, ino, module]: path calls that reach that object by any name go to the module. */
-  configure(cfg: { routes: NativeRoute[]; prefixes: NativePrefix[]; objects?: [bigint, bigint, number][]; aliases?: [string, string][] }): void;
+  /** layer: a joined view's tables (src/vm/layers.ts); absent: this monitor's own. Likewise for claimInode, statView, statOwner. */
+  configure(cfg: { routes: NativeRoute[]; prefixes: NativePrefix[]; objects?: [bigint, bigint, number][]; aliases?: [string, string][] }, layer?: number): void;
   /** utimensat(2) with nanoseconds, not following a final symlink: 0 or -errno. */
   utimens(path: string, atimeNs: bigint, mtimeNs: bigint): number;
   /** mknod(2): 0 or -errno. */
   mknod(path: string, mode: number, dev: number): number;
-  claimInode(dev: bigint | number, ino: bigint | number, module: number): void;
+  claimInode(dev: bigint | number, ino: bigint | number, module: number, layer?: number): void;
   /** Turns on the stat view: files of the real ids appear owned by the fake ones. */
-  statView(ids: { realUid: number; realGid: number; fakeUid: number; fakeGid: number }): void;
+  statView(ids: { realUid: number; realGid: number; fakeUid: number; fakeGid: number }, layer?: number): void;
   /** A recorded owner of an inode for the stat view, or null to forget it. */
-  statOwner(dev: bigint | number, ino: bigint | number, owner: NativeOwner | null): void;
+  statOwner(dev: bigint | number, ino: bigint | number, owner: NativeOwner | null, layer?: number): void;
   /** What the stat view shows for these metadata (native StatView::apply). */
   statShow(st: { dev: bigint; ino: bigint; mode: number; uid: number; gid: number; rdev: bigint }): { mode: number; uid: number; gid: number; rdev: bigint };
   /** tracedIfArg: [nr, arg] pairs that stop only when that argument is non-zero; [nr, arg, eq]: only when it equals eq. */
-  spawn(req: { candidates: string[]; argv: string[]; inheritFds: number[]; filter: boolean; foreignAllowed?: boolean; traced: number[]; tracedIfArg?: ArgRoute[]; notFound: string; denied: string }): number;
+  /** joinLayer: not traced by this process; the child enters that layer of the monitor tracing us (src/vm/layers.ts). */
+  spawn(req: { candidates: string[]; argv: string[]; inheritFds: number[]; filter: boolean; foreignAllowed?: boolean; traced: number[]; tracedIfArg?: ArgRoute[]; notFound: string; denied: string; joinLayer?: number }): number;
+  /** prctl(Join.prctl, Join.open, fd): the layer the monitor tracing this process gave us, or -errno. */
+  join(fd: number): number;
+  /** The live processes of a joined layer (with those of the layers inside it). */
+  layerSize(layer: number): number;
+  /** A close-on-exec AF_UNIX stream socket pair, or -errno. */
+  socketPair(): [number, number] | number;
   next(block: boolean): NativeEvent;
   resume(tid: number, action: NativeAction): number;
   readMemory(tid: number, addr: number | bigint, len: number): Buffer | number;
