@@ -115,6 +115,9 @@ const TARGETS = [
   { workload: 'mount open+close', configs: ['vview-vfs', 'vview-bind'], pinned: null, maxValue: 30_000, text: '≤30 µs' },
   { workload: 'mount make -j2', configs: ['vview-vfs', 'vview-bind'], pinned: true, max: 2, text: '≤×2 (pinned)' },
   { workload: 'mount git clone', configs: ['vview-vfs'], pinned: null, max: 2, text: '≤×2' },
+  // Nested views (issue 14): relative to one view with the same modules (`of`), joined path.
+  { workload: 'stat nested', configs: ['vview-nested', 'vview-nested3'], pinned: null, of: 'vview-path', max: 1.15, text: '≤×1.15 of one view' },
+  { workload: 'make -j2 nested', configs: ['vview-nested'], pinned: null, of: 'vview-path', max: 1.1, text: '≤×1.1 of one view' },
 ];
 const REFERENCES = [
   { workload: 'stat', config: 'PRoot 5.4 +seccomp accel', pinned: true, ratio: 17 },
@@ -381,9 +384,23 @@ function main() {
     // (the inner vview traced through the outer's emulation), and strace -f
     // natively and inside a view.
     const straceBin = which('strace');
+    // Joined (the default: one monitor, a layer per view) and emulated (--no-join).
+    const innerVview = (...flags) => [process.execPath, path.join(ROOT, 'bin', 'vview.js'), 'run', ...flags, '--config', pathCfg, '--'];
     CONFIGS['vview-nested'] = {
-      label: 'vview +hide in vview +hide (nested)',
-      wrap: (argv) => vv(pathCfg)([process.execPath, path.join(ROOT, 'bin', 'vview.js'), 'run', '--config', pathCfg, '--', ...argv]),
+      label: 'vview +hide in vview +hide (joined)',
+      wrap: (argv) => vv(pathCfg)([...innerVview(), ...argv]),
+      traced: true,
+      vview: true,
+    };
+    CONFIGS['vview-nested3'] = {
+      label: 'three nested vview +hide (joined)',
+      wrap: (argv) => vv(pathCfg)([...innerVview(), ...innerVview(), ...argv]),
+      traced: true,
+      vview: true,
+    };
+    CONFIGS['vview-nested-emu'] = {
+      label: 'vview +hide in vview +hide (emulated)',
+      wrap: (argv) => vv(pathCfg)([...innerVview('--no-join'), ...argv]),
       traced: true,
       vview: true,
     };
@@ -391,7 +408,7 @@ function main() {
       CONFIGS.strace = { label: 'strace -f -o /dev/null', wrap: (argv) => [straceBin, '-f', '-o', '/dev/null', ...argv], traced: true };
       CONFIGS['vview-strace'] = { label: 'strace -f -o /dev/null in vview +hide', wrap: (argv) => vv(pathCfg)([straceBin, '-f', '-o', '/dev/null', ...argv]), traced: true, vview: true };
     }
-    const nestConfigs = ['native', 'vview-path', 'vview-nested', ...(straceBin ? ['strace', 'vview-strace'] : [])];
+    const nestConfigs = ['native', 'vview-path', 'vview-nested', 'vview-nested3', 'vview-nested-emu', ...(straceBin ? ['strace', 'vview-strace'] : [])];
     const routedConfigs = ['native', 'vview-empty', 'vview-path', 'vview-routed', ...(proot ? ['proot'] : [])];
 
     // Sanity: vview runs a command in each configuration.
@@ -596,16 +613,16 @@ function main() {
       },
       {
         name: 'stat nested',
-        desc: `stat(${outsidePath}) loop under one view, two nested views, strace -f natively and in a view`,
+        desc: `stat(${outsidePath}) loop under one view, two and three nested views (joined, and two emulated), strace -f natively and in a view`,
         kind: 'ns',
         configs: nestConfigs,
-        n: (c) => (c === 'vview-nested' || c === 'vview-strace' ? N.stat.nNested : CONFIGS[c].traced ? N.stat.nTraced : N.stat.n),
+        n: (c) => (c === 'vview-nested-emu' || c === 'vview-strace' ? N.stat.nNested : CONFIGS[c].traced ? N.stat.nTraced : N.stat.n),
         argv: (n) => [bin('stat'), outsidePath, String(n), 'ok'],
         runs: MICRO_RUNS,
       },
       {
         name: 'make -j2 nested',
-        desc: `wall time of make -j2 of ${MAKE_FILES + 1} C files under one view, two nested views, strace -f natively and in a view`,
+        desc: `wall time of make -j2 of ${MAKE_FILES + 1} C files under one view, two and three nested views (joined, and two emulated), strace -f natively and in a view`,
         kind: 'wall',
         configs: nestConfigs,
         n: () => MAKE_FILES + 1,
@@ -868,7 +885,11 @@ function main() {
           const order = row.values.map((v, i) => i).sort((a, b) => row.values[a] - row.values[b]);
           row.stats = order.length ? (row.stats[order[order.length >> 1]] ?? null) : null;
           const t = TARGETS.find((t) => t.workload === w.name && t.configs.includes(row.config) && (t.pinned === null || t.pinned === pinned));
-          if (t) row.target = t.maxValue != null ? { text: t.text, maxValue: t.maxValue, met: row.median <= t.maxValue } : { text: t.text, max: t.max, met: row.ratio <= t.max };
+          if (t && t.of) {
+            const base = rows.get(t.of);
+            const rel = base && base.values.length ? row.median / median(base.values) : NaN;
+            row.target = { text: `${t.text} (×${rel.toFixed(2)})`, max: t.max, of: t.of, rel, met: rel <= t.max };
+          } else if (t) row.target = t.maxValue != null ? { text: t.text, maxValue: t.maxValue, met: row.median <= t.maxValue } : { text: t.text, max: t.max, met: row.ratio <= t.max };
           results.push(row);
         }
       }

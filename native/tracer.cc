@@ -281,7 +281,16 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
   if (ptr == 0 && s.null_means_fd) {
     fd_itself = true;
   } else {
-    int e = read_str(t.tid, ptr, PATH_MAX - 1, out.raw, mem_fd(t.tgid));
+    // Read once per stop: the layers evaluated after the first (nested
+    // views) see the same memory unless a layer rewrote the pointer.
+    int e = 0;
+    auto hit = std::find_if(t.raw_cache.begin(), t.raw_cache.end(), [ptr](const auto& c) { return c.first == ptr; });
+    if (hit != t.raw_cache.end()) {
+      out.raw = hit->second;
+    } else {
+      e = read_str(t.tid, ptr, PATH_MAX - 1, out.raw, mem_fd(t.tgid));
+      if (!e && layers_.size() > 1) t.raw_cache.emplace_back(ptr, out.raw);
+    }
     if (e) {
       out.error = e;  // the kernel answers EFAULT / ENAMETOOLONG itself
       return;
@@ -446,6 +455,7 @@ bool Tracer::show_through(S& st, const std::vector<int>& layers) const {
 bool Tracer::on_seccomp(Tracee& t, Event& ev, int from) {
   if (!get_regs(t.tid, t.regs)) return false;  // vanished (killed)
   long nr = arch::nr(t.regs);
+  t.raw_cache.clear();
   if (from == -2) {
     if (nr >= 0 && nr < 1024) {
       if ((size_t)nr >= seccomp_stops.size()) seccomp_stops.resize(nr + 1);

@@ -227,6 +227,7 @@ class Tracer {
     int park_layer = 0;          // parked: the layer whose JavaScript answers
     uint8_t entry_pending = 0;   // at this entry: kRouteCwd (a layer tracks the cwd)
     bool cwd_exit = false;       // the exit stop drops the cwd cache
+    std::vector<std::pair<uint64_t, std::string>> raw_cache;  // path arguments read at this stop (nested views)
   };
 
   Tracee& get(pid_t tid);

@@ -26,6 +26,7 @@ const PATHS = [
 ] as const;
 const HAVE_STRACE = fs.existsSync('/usr/bin/strace');
 const strace = HAVE_STRACE ? test : test.skip;
+const gdb = fs.existsSync('/usr/bin/gdb') ? test : test.skip;
 
 const SCRIPT = 'id -u; touch /x/f; ls -ln /x | sed 1d';
 
@@ -217,6 +218,18 @@ strace('strace --seccomp-bpf -f -e trace=execve sh -c true: the native output', 
 
 for (const p of PATHS) {
   const inner = (...args: string[]): string[] => [process.execPath, VVIEW_JS, 'run', ...p.flags, ...args, '--'];
+
+  gdb(`[${p.name}] gdb in a nested view: breakpoint, finish, stepi and continue, the same session as natively`, async (t) => {
+    const bin = await compileFixture('gdb_crash', { debug: true });
+    const cmd = ['gdb', '-nx', '-batch', '-ex', 'break twice', '-ex', 'run', '-ex', 'finish', '-ex', 'stepi', '-ex', 'info registers rip', '-ex', 'continue', bin];
+    const mask = (r: { stdout: string; stderr: string }) =>
+      (r.stdout + r.stderr).replace(/0x[0-9a-f]+/g, '0xN').replace(/\(LWP \d+\)/g, '(LWP N)').replace(/process \d+/g, 'process N');
+    const n = await native(cmd, { t, timeout: 120_000 });
+    const v = await vviewRun([...inner('--config', path.join(ROOT, 'configs', 'hide.yaml')), ...cmd], { t, flags: ['--mount', '/x=memfs'], timeout: 120_000 });
+    t.is(v.status, n.status, describe(v));
+    t.is(mask(v), mask(n));
+    t.regex(v.stdout, /Value returned is \$1 = 42/);
+  });
 
   strace(`[${p.name}] strace -f inside a nested view sees the inner view`, async (t) => {
     const v = await vviewRun([...inner('--config', path.join(ROOT, 'configs', 'hide.yaml')), 'strace', '-f', '-e', 'trace=openat', 'cat', '/etc/shadow'], {
