@@ -302,6 +302,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
   out.host.clear();
   out.lexical = false;
   out.object_module = -1;
+  out.straight = true;
   bool verbatim = !path.empty() && path[0] != '/';
   sync();
   // openat2's scoped lookups: the root is base (the dirfd or cwd).
@@ -342,6 +343,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
     if (comp == "." || comp == "..") verbatim = false;
     if (comp == ".") continue;
     if (comp == "..") {
+      out.straight = false;
       if (scoped && cur == root) {
         if (resolve & RESOLVE_BENEATH) return -EXDEV;
         continue;  // RESOLVE_IN_ROOT: ".." of the root is the root
@@ -366,7 +368,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
       return -ELOOP;
     if (cur == "/proc" && !missing) {
       // /proc/self is the reader's own pid: resolve it as the tracee would.
-      if (comp == "self" || comp == "thread-self") verbatim = false;
+      if (comp == "self" || comp == "thread-self") verbatim = out.straight = false;
       if (comp == "self") {
         cur = "/proc/" + std::to_string(tgid);
         continue;
@@ -394,7 +396,7 @@ int PathResolver::canonicalize(pid_t tid, pid_t tgid, const std::string& base,
       Lookup l = in_mount ? lookup(cur_host, next_host) : lookup(cur, next);
       claim(l);
       if (l.kind == Lookup::kSymlink) {
-        verbatim = false;
+        verbatim = out.straight = false;
         if (resolve & RESOLVE_NO_SYMLINKS) return -ELOOP;
         if (++links > kMaxSymlinks) return -ELOOP;
         if (l.target.empty()) return -ENOENT;

@@ -34,6 +34,10 @@ struct Canonical {
   // fine). From a cwd or dirfd that is a real directory, the kernel given the
   // path as it is walks the same names.
   bool verbatim = false;
+  // The walk went name by name to `path`: no symlink, "..", or /proc/self on
+  // the way, so every name it passed is a prefix of `path` (and `touched`
+  // says nothing `path` does not).
+  bool straight = true;
   // The module that claimed an object (device, inode) the walk went through or
   // ended on (set_objects), whatever name reached it; -1 if none.
   int object_module = -1;

@@ -364,7 +364,20 @@ void Tracer::resolve_path(Tracee& t, const PathSpec& s, PathResult& out) {
   Canonical c;
   PathResolver::Under under;
   if (!cur_->prefixes.empty()) under = [this, nr](const std::string& p) { return match_prefix(p, nr) >= 0; };
-  e = resolver.canonicalize(t.tid, t.tgid, base, out.raw, follow, under, c, from_mount, resolve);
+  // Nested views: a walk without mounts or claimed objects (which change
+  // what is looked up) is the same for every such layer at this stop; when
+  // it went straight to its path, `touched` adds nothing, so it is reused.
+  const bool plain = layers_.size() > 1 && cur_->mounts.empty() && cur_->objects.empty() && !from_mount;
+  Tracee::Walk key{ptr, dirfd, follow, resolve};
+  auto w = plain ? std::find_if(t.walks.begin(), t.walks.end(), [&](const auto& x) { return x.first == key; }) : t.walks.end();
+  if (w != t.walks.end()) {
+    c = w->second;
+    c.touched.clear();
+    e = 0;
+  } else {
+    e = resolver.canonicalize(t.tid, t.tgid, base, out.raw, follow, under, c, from_mount, resolve);
+    if (plain && e == 0 && c.straight) t.walks.emplace_back(key, c);
+  }
   if (e) {
     out.error = e;
     // A scoped walk that fails after entering a module's path: the kernel's
@@ -456,6 +469,7 @@ bool Tracer::on_seccomp(Tracee& t, Event& ev, int from) {
   if (!get_regs(t.tid, t.regs)) return false;  // vanished (killed)
   long nr = arch::nr(t.regs);
   t.raw_cache.clear();
+  t.walks.clear();
   if (from == -2) {
     if (nr >= 0 && nr < 1024) {
       if ((size_t)nr >= seccomp_stops.size()) seccomp_stops.resize(nr + 1);

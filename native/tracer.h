@@ -228,6 +228,14 @@ class Tracer {
     uint8_t entry_pending = 0;   // at this entry: kRouteCwd (a layer tracks the cwd)
     bool cwd_exit = false;       // the exit stop drops the cwd cache
     std::vector<std::pair<uint64_t, std::string>> raw_cache;  // path arguments read at this stop (nested views)
+    struct Walk {
+      uint64_t ptr;
+      int dirfd;
+      bool follow;
+      uint64_t resolve;
+      bool operator==(const Walk& o) const { return ptr == o.ptr && dirfd == o.dirfd && follow == o.follow && resolve == o.resolve; }
+    };
+    std::vector<std::pair<Walk, Canonical>> walks;  // straight walks at this stop, for the next layer (nested views)
   };
 
   Tracee& get(pid_t tid);
