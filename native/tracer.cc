@@ -502,6 +502,7 @@ bool Tracer::on_seccomp(Tracee& t, Event& ev, int from) {
     if (r > 0) return true;
     if (r < 0) return false;
   }
+  fast_resumes++;  // no JavaScript at this stop
   finish_entry(t);
   return false;
 }
@@ -570,7 +571,6 @@ int Tracer::eval_layer(Tracee& t, Event& ev, int li) {
 // runs, shown through the stat views it passed, with an exit stop when a
 // layer asked for one or the cwd changes.
 void Tracer::finish_entry(Tracee& t) {
-  fast_resumes++;
   bool exit_needed = !t.exit_layers.empty();
   const SyscallDesc* d = syscall_desc(arch::nr(t.regs));
   if (!t.stat_layers.empty() && d && d->stat_kind) {
