@@ -128,6 +128,21 @@ for (const p of PATHS) {
     t.is(v.stdout, n.stdout, describe(v));
   });
 
+  test(`[${p.name}] make -j2 of a C project in the inner view's memfs, under fakeroot outside: built, run, owned by root`, async (t) => {
+    const N = 8;
+    const script = [
+      'mkdir /x/p && cd /x/p',
+      `i=0; while [ $i -lt ${N} ]; do printf 'long f%d(long x) { return x * %d; }\n' $i $((i+2)) > f$i.c; i=$((i+1)); done`,
+      `{ echo '#include <stdio.h>'; i=0; while [ $i -lt ${N} ]; do echo "long f$i(long);"; i=$((i+1)); done; echo 'int main(void) { long t = 0;'; i=0; while [ $i -lt ${N} ]; do echo "  t += f$i(10);"; i=$((i+1)); done; printf '%s\\n' '  printf("%ld\\n", t); return 0; }'; } > main.c`,
+      `printf 'app: main.o %s\n\t$(CC) -o $@ $^\n%%.o: %%.c\n\t$(CC) -O1 -c -o $@ $<\n' "$(i=0; while [ $i -lt ${N} ]; do printf 'f%d.o ' $i; i=$((i+1)); done)" > Makefile`,
+      'make -s -j2 && ./app && ls | wc -l && stat -c %u:%g app',
+    ].join('\n');
+    const v = await vviewRun([...inner('--mount', '/x=memfs'), 'sh', '-c', script], { t, flags: ['--fakeroot'], timeout: 120_000 });
+    t.is(v.status, 0, describe(v));
+    // sum of 10 * (i + 2) for i < 8; main.c, Makefile, app, 9 .c and 9 .o files
+    t.is(v.stdout, `${Array.from({ length: N }, (_, i) => 10 * (i + 2)).reduce((a, b) => a + b)}\n${2 * N + 4}\n0:0\n`, describe(v));
+  });
+
   test(`[${p.name}] a nested view as an unprivileged user`, async (t) => {
     if (!(await canRunUnprivileged())) return t.fail('cannot run as the unprivileged user (setpriv)');
     const v = await vviewRun([...inner('--mount', '/x=memfs'), 'sh', '-c', SCRIPT], {
