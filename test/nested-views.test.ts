@@ -180,7 +180,7 @@ test("an inner vview whose working copy would live in the outer view's memfs is 
   t.regex(v.stderr, new RegExp(`not joined to the monitor of the view around this one \\(its mount's directory ${mnt}/\\.state\\.vview-work/tree is in the outer view's ${mnt}\\)`), describe(v));
 });
 
-test("the join requests: a program cannot put itself under another subtree's layer, nor under its own before it is configured, nor as its server; natively EINVAL", async (t) => {
+test("the join requests: a program cannot put itself under another subtree's layer, nor under its own before it is configured, nor as its server, and a malformed table is refused; natively EINVAL", async (t) => {
   const bin = await compileFixture('join_probe');
   const args = (layers: number[]) => [bin, String(Join.prctl), String(Join.open), String(Join.enter), ...layers.map(String)];
   const n = await native(args([1, 5]), { t });
@@ -196,8 +196,10 @@ test("the join requests: a program cannot put itself under another subtree's lay
   const script = `${innerCmd} & read x < ${f1}; ${args([1, 5]).join(' ')}; echo go > ${f2}; wait`;
   const v = await vviewRun(['sh', '-c', script], { t, flags: ['--mount', '/o=memfs'], timeout: 90_000 });
   t.is(v.status, 0, describe(v));
-  const own = 'open: layer\nenter own, by the server: EPERM\nenter own, by its child before it is configured: EPERM\n';
+  const own = 'open: layer\nenter own, by the server: EPERM\nenter own, by its child before it is configured: EPERM\na malformed table: channel closed\n';
   t.is(v.stdout, `enter 1: EPERM\nenter 5: EINVAL\n${own}enter 1: 0\nenter 2: EPERM\nenter 9: EINVAL\n${own}`, describe(v));
+  // The monitor says so, and the view goes on.
+  t.regex(v.stderr, /vview: joined view 2: its routing table is refused \(bad routes\); its channel is closed/, describe(v));
 });
 
 test("a program's own seccomp filters in a view: ERRNO, TRAP, TRACE with and without a tracer, stacked filters, as natively", async (t) => {

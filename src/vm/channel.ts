@@ -7,6 +7,9 @@ import net from 'node:net';
 
 export type Frame = { t: string } & Record<string, unknown>;
 
+/** The largest frame accepted (a routing table with many objects fits easily). */
+const MAX_FRAME = 64 << 20;
+
 function replacer(this: unknown, _k: string, v: unknown): unknown {
   if (typeof v === 'bigint') return { $n: v.toString() };
   if (v && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data))
@@ -81,6 +84,10 @@ export class Channel {
     this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
     while (this.buf.length >= 4) {
       const len = this.buf.readUInt32LE(0);
+      if (len > MAX_FRAME) {
+        this.close(); // not a peer that speaks this protocol
+        return;
+      }
       if (this.buf.length < 4 + len) break;
       const body = this.buf.subarray(4, 4 + len).toString();
       this.buf = this.buf.subarray(4 + len);
@@ -88,6 +95,10 @@ export class Channel {
       try {
         f = JSON.parse(body, reviver) as Frame;
       } catch {
+        this.close();
+        return;
+      }
+      if (!f || typeof f !== 'object' || typeof f.t !== 'string') {
         this.close();
         return;
       }

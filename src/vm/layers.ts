@@ -63,6 +63,27 @@ export function joinRefusal(cfg: LayerConfig, outer: LayerConfig[]): string | un
   return undefined;
 }
 
+/**
+ * The routing table a joining process sent, checked before native code sees
+ * it (any process of the view can ask to join: a malformed table is refused,
+ * never a crash of the monitor). Returns the table or why it is refused.
+ */
+export function checkLayerConfig(c: unknown): LayerConfig | string {
+  const o = c as Partial<LayerConfig> | null;
+  const int = (v: unknown, max: number) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max;
+  const ints = (v: unknown) => v === undefined || (Array.isArray(v) && v.length <= 4096 && v.every((x) => int(x, 4095)));
+  const str = (v: unknown) => typeof v === 'string' && v.startsWith('/') && v.length < 4096 && !v.includes('\0');
+  if (!o || typeof o !== 'object') return 'no table';
+  if (!Array.isArray(o.routes) || o.routes.length > 4096 || !o.routes.every((r) => Array.isArray(r) && r.length === 2 && int(r[0], 4095) && int(r[1], 255)))
+    return 'bad routes';
+  if (!Array.isArray(o.prefixes) || o.prefixes.length > 65536 || !o.prefixes.every((p) => p && str(p.path) && int(p.module, 65535) && ints(p.nrs) && ints(p.direct)))
+    return 'bad prefixes';
+  if (!Array.isArray(o.objects) || !o.objects.every((x) => Array.isArray(x) && x.length === 3 && typeof x[0] === 'bigint' && typeof x[1] === 'bigint' && x[0] >= 0n && x[1] >= 0n && x[0] < 1n << 64n && x[1] < 1n << 64n && int(x[2], 65535)))
+    return 'bad objects';
+  if (!Array.isArray(o.aliases) || !o.aliases.every((a) => Array.isArray(a) && a.length === 2 && str(a[0]) && str(a[1]))) return 'bad aliases';
+  return { routes: o.routes, prefixes: o.prefixes, objects: o.objects, aliases: o.aliases };
+}
+
 /** One joined layer, as the monitor tracing its processes sees it. */
 class RemoteLayer {
   readonly ch: Channel;
@@ -82,7 +103,15 @@ class RemoteLayer {
   ) {
     this.ch = ch;
     busy.inc(); // until its configuration is loaded: the inner vview waits for `ready`
-    this.ch.onFrame = (f) => this.frame(f);
+    this.ch.onFrame = (f) => {
+      try {
+        this.frame(f);
+      } catch (e) {
+        // A malformed message from the joining process: its layer ends here.
+        this.warn(`joined view ${this.layer}: ${(e as Error).message}; its channel is closed`);
+        this.ch.close();
+      }
+    };
     this.ch.onClose = () => this.closed();
   }
 
@@ -91,9 +120,10 @@ class RemoteLayer {
     switch (f.t) {
       case 'config': {
         if (this.ready) return;
-        const c = f.config as LayerConfig;
         this.ready = true;
         this.busy.dec();
+        const c = checkLayerConfig(f.config);
+        if (typeof c === 'string') throw new Error(`its routing table is refused (${c})`);
         const why = joinRefusal(c, this.outer());
         if (why) {
           this.ch.send({ t: 'refused', why });
@@ -107,8 +137,9 @@ class RemoteLayer {
       case 'resume': {
         const tid = f.tid as number;
         if (!this.pending.delete(tid)) return;
-        this.n.resume(tid, f.action as NativeAction);
         this.busy.dec();
+        if (!f.action || typeof f.action !== 'object') throw new Error('an answer without an action');
+        this.n.resume(tid, f.action as NativeAction);
         return;
       }
       case 'statView':
