@@ -218,8 +218,8 @@ export class Mirror {
     return this.serial(() => this.createdNow(rel));
   }
 
-  private async createdNow(rel: string): Promise<void> {
-    const st = this.lstat(rel);
+  private async createdNow(rel: string, known?: fs.BigIntStats): Promise<void> {
+    const st = known ?? this.lstat(rel);
     if (!st) return;
     const type = typeOf(st);
     const perm = Number(st.mode & 0o7777n);
@@ -431,11 +431,12 @@ export class Mirror {
     const child = (name: string) => (rel === '/' ? `/${name}` : `${rel}/${name}`);
     for (const name of stored)
       if (!names.has(name)) await this.apply('final write-back', () => this.removeTree(child(name)), child(name));
+    const had = new Set(stored);
     for (const name of names) {
       const c = child(name);
       let dir = false;
       await this.apply('final write-back', async () => {
-        dir = await this.reconcileEntry(c, walk);
+        dir = await this.reconcileEntry(c, walk, had.has(name));
       }, c);
       if (dir) await this.reconcileDir(c, walk);
     }
@@ -465,14 +466,18 @@ export class Mirror {
    * to descend into. A new name of a host file with several names is left in
    * walk.later when none of them is known yet (see newLinks).
    */
-  private async reconcileEntry(rel: string, walk: Walk): Promise<boolean> {
+  private async reconcileEntry(rel: string, walk: Walk, had = true): Promise<boolean> {
     const st = fs.lstatSync(this.host(rel), { bigint: true });
     const type = typeOf(st);
     let a: FsAttr | undefined;
-    try {
-      a = await this.fsys.getattr(rel);
-    } catch {
-      a = undefined;
+    // (Not asked for a name its directory does not list: a lookup of a free
+    // name costs a file system like memfs an exception.)
+    if (had) {
+      try {
+        a = await this.fsys.getattr(rel);
+      } catch {
+        a = undefined;
+      }
     }
     // Another object under this name: another type, or (not for a directory,
     // whose entries are compared one by one) made from another host inode.
@@ -489,7 +494,7 @@ export class Mirror {
     }
     if (several && !walk.linked.has(st.ino)) walk.linked.set(st.ino, rel);
     if (!a) {
-      await this.createdNow(rel);
+      await this.createdNow(rel, st);
     } else if (type === 'symlink') {
       const target = fs.readlinkSync(this.host(rel));
       if ((await this.fsys.readlink(rel)) !== target) {
