@@ -157,3 +157,19 @@ test('fsync: the file and its directories are in the store at once, with their a
   await m.reconcile();
   sameTree(t, store, root);
 });
+
+test('fsync: a file removed or renamed before its sync point ran is left to the end, without a warning', async (t) => {
+  const { store, m, root } = await setup(t);
+  const p = (x: string) => path.join(root, x);
+  fs.mkdirSync(p('d'));
+  fs.writeFileSync(p('d/journal'), 'j\n');
+  const host = p('d/journal');
+  fs.rmSync(host); // (sqlite: the journal is gone by the time the monitor gets to it)
+  fs.writeFileSync(p('d/a'), 'a\n');
+  fs.renameSync(p('d/a'), p('d/b'));
+  await m.fsync(host);
+  await m.fsync(p('d/a'));
+  t.throws(() => store.getattr('/d/journal'), { code: 'ENOENT' });
+  await m.reconcile();
+  sameTree(t, store, root);
+});

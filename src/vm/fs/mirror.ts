@@ -348,15 +348,19 @@ export class Mirror {
   }
 
   private async fsyncNow(host: string): Promise<void> {
+    const rel = host === this.hostRoot ? '/' : host.slice(this.hostRoot.length);
+    if (this.lazy) {
+      await this.syncPath(rel);
+      await this.apply('flush', () => this.fsys.flush?.());
+      return;
+    }
     let st: fs.BigIntStats;
     try {
       st = fs.lstatSync(host, { bigint: true });
     } catch {
       return;
     }
-    const rel = host === this.hostRoot ? '/' : host.slice(this.hostRoot.length);
-    if (this.lazy) await this.syncPath(rel);
-    else if (this.dirty.has(st.ino)) await this.syncInode(st.ino);
+    if (this.dirty.has(st.ino)) await this.syncInode(st.ino);
     else if (this.known.get(st.ino) !== st.ctimeNs) await this.changedNow(rel);
     await this.apply('flush', () => this.fsys.flush?.());
   }
@@ -466,8 +470,8 @@ export class Mirror {
    * to descend into. A new name of a host file with several names is left in
    * walk.later when none of them is known yet (see newLinks).
    */
-  private async reconcileEntry(rel: string, walk: Walk, had = true): Promise<boolean> {
-    const st = fs.lstatSync(this.host(rel), { bigint: true });
+  private async reconcileEntry(rel: string, walk: Walk, had = true, lst?: fs.BigIntStats): Promise<boolean> {
+    const st = lst ?? fs.lstatSync(this.host(rel), { bigint: true });
     const type = typeOf(st);
     let a: FsAttr | undefined;
     // (Not asked for a name its directory does not list: a lookup of a free
@@ -550,8 +554,11 @@ export class Mirror {
     for (const name of steps) {
       p += `/${name}`;
       const c = p;
+      // Removed or renamed since (the process went on): the end compares everything.
+      const st = this.lstat(c);
+      if (!st) return;
       await this.apply('fsync write-back', async () => {
-        await this.reconcileEntry(c, walk);
+        await this.reconcileEntry(c, walk, true, st);
       }, c);
     }
     await this.newLinks(walk);
