@@ -419,6 +419,18 @@ export class Mirror {
 
   private async reconcileDir(rel: string, walk: Walk): Promise<void> {
     const host = this.host(rel);
+    // A directory a process made unreadable or unsearchable (chmod 000, 0300)
+    // is read through a moment of u+rx: the monitor is its owner.
+    const restore = openUp(host);
+    try {
+      await this.reconcileEntries(rel, host, walk);
+    } finally {
+      restore?.();
+    }
+    await this.dirTimes(rel, 'final write-back');
+  }
+
+  private async reconcileEntries(rel: string, host: string, walk: Walk): Promise<void> {
     let names: Set<string>;
     try {
       names = new Set(fs.readdirSync(host));
@@ -444,7 +456,6 @@ export class Mirror {
       }, c);
       if (dir) await this.reconcileDir(c, walk);
     }
-    await this.dirTimes(rel, 'final write-back');
   }
 
   /**
@@ -573,6 +584,27 @@ export class Mirror {
       await this.fsys.rmdir(rel);
     } else await this.fsys.unlink(rel);
   }
+}
+
+/**
+ * Makes a directory of the scratch tree readable and searchable for its
+ * owner (the monitor) when it is not; answers how to put its mode back.
+ */
+function openUp(dir: string): (() => void) | undefined {
+  try {
+    fs.accessSync(dir, fs.constants.R_OK | fs.constants.X_OK);
+    return undefined;
+  } catch {
+    /* made unreadable or unsearchable by a process of the view */
+  }
+  let mode: number;
+  try {
+    mode = fs.lstatSync(dir).mode & 0o7777;
+    fs.chmodSync(dir, mode | 0o500);
+  } catch {
+    return undefined; // the walk reports what is wrong
+  }
+  return () => fs.chmodSync(dir, mode);
 }
 
 /** The state of one comparison of the scratch tree with the file system. */
