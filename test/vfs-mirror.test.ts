@@ -173,3 +173,16 @@ test('fsync: a file removed or renamed before its sync point ran is left to the 
   await m.reconcile();
   sameTree(t, store, root);
 });
+
+test('a second name synced at fsync before the end saw the link becomes a link of the file the store had', async (t) => {
+  const { store, m, root } = await setup(t, { a: 'a\n', d: null });
+  const p = (x: string) => path.join(root, x);
+  fs.linkSync(p('a'), p('d/b'));
+  fs.linkSync(p('a'), p('0c'));
+  await m.fsync(p('d/b')); // the store makes d/b on its own: it knows no other name yet
+  await m.fsync(p('0c'));
+  await m.reconcile();
+  sameTree(t, store, root);
+  t.is(store.getattr('/d/b').ino, store.getattr('/a').ino);
+  t.is(store.getattr('/0c').ino, store.getattr('/a').ino);
+});

@@ -501,8 +501,15 @@ export class Mirror {
       a = undefined;
     }
     const several = st.nlink > 1n && type !== 'dir';
+    // Another name of this host file was seen first, and the file system
+    // has this one as another object (an fsync made it before the link was
+    // known): it becomes a link to that one.
+    const first = several ? walk.linked.get(st.ino) : undefined;
+    if (a && first !== undefined && a.ino !== undefined && (await this.fsys.getattr(first)).ino !== a.ino) {
+      await this.removeTree(rel);
+      a = undefined;
+    }
     if (!a && several) {
-      const first = walk.linked.get(st.ino);
       if (first !== undefined) await this.linkedNow(first, rel);
       else walk.later.push({ rel, ino: st.ino });
       return false;
