@@ -68,7 +68,10 @@ export default defineModule<VfsOptions>({
   },
   async setup(options, ctx) {
     const init: InitOptions = { files: options.files, from: options.from, onWarning: (m: string) => ctx.warn(m) };
-    if (options.persist === undefined) return mountFileSystem(createStore(init), { mount: options.mount }, ctx);
+    // The store reads contents from the kernel copy (adoptContent), and nothing
+    // reads the store before it is saved: it catches up with the copy at fsync
+    // and at the end, and creations are native code's (mount.ts, lazyWriteBack).
+    if (options.persist === undefined) return mountFileSystem(createStore(init), { mount: options.mount, lazyWriteBack: true }, ctx);
 
     const file = options.persist;
     // Before anything reads the file: a second run on it stops here (EXIT_STATE_BUSY).
@@ -79,7 +82,7 @@ export default defineModule<VfsOptions>({
       // A persist file that cannot be read stops the view here, before anything could overwrite it.
       const persistent = openPersistent(file, init);
       fs.mkdirSync(work, { mode: 0o700 });
-      const instance = await mountFileSystem(persistent.store, { mount: options.mount, scratch: path.join(work, 'tree') }, ctx);
+      const instance = await mountFileSystem(persistent.store, { mount: options.mount, scratch: path.join(work, 'tree'), lazyWriteBack: true }, ctx);
       fs.writeFileSync(path.join(work, READY), `${process.pid}\n`, { mode: 0o600 });
       const close = instance.close;
       instance.close = async () => {

@@ -611,7 +611,7 @@ export class MemStore implements FileSystem {
   private withExt<T>(p: string, ext: Ext, use: (fd: number, base: number) => T): T {
     if ('fd' in ext) return use(ext.fd, ext.offset);
     const file = 'file' in ext ? ext.file : this.liveRoot + p;
-    const fd = openForReading(file);
+    const fd = 'file' in ext ? openForReading(file) : openLive(this.liveRoot!, p);
     try {
       return use(fd, 0);
     } finally {
@@ -642,6 +642,33 @@ function readFully(fd: number, buf: Buffer, pos: number): void {
 
 function writeFully(fd: number, buf: Buffer, pos: number): void {
   for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off, pos + off);
+}
+
+/**
+ * A file of the view's kernel copy, for reading: also below directories a
+ * process of the view made unsearchable (chmod 000, 0600), through a moment
+ * of u+x on each (the store is their owner).
+ */
+function openLive(root: string, p: string): number {
+  try {
+    return openForReading(root + p);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'EACCES') throw e;
+  }
+  const restore: [string, number][] = [];
+  try {
+    for (let i = p.indexOf('/', 1), dir = root; i > 0; i = p.indexOf('/', i + 1)) {
+      dir = root + p.slice(0, i);
+      const mode = fs.lstatSync(dir).mode & 0o7777;
+      if ((mode & 0o100) !== 0) continue;
+      fs.chmodSync(dir, mode | 0o100);
+      restore.push([dir, mode]);
+    }
+    // (The root of the copy is the mount point's: searchable, or nothing would be.)
+    return openForReading(root + p);
+  } finally {
+    for (const [dir, mode] of restore.reverse()) fs.chmodSync(dir, mode);
+  }
 }
 
 /** For reading content: without touching atime where the kernel lets us (we own the file). */

@@ -12,6 +12,16 @@
  * - everything, compared entry by entry, when the view ends (after SIGINT /
  *   SIGTERM too), which also catches what a call on an fd changed (fchmod,
  *   ftruncate, futimens).
+ *
+ * A lazy mirror (MountOptions.lazyWriteBack, the vfs store) is told nothing
+ * per call: native code makes the changes on the copy without stopping into
+ * JavaScript, and the file system catches up at fsync (the path of the file:
+ * its directories and itself) and when the view ends (everything). The
+ * comparison therefore goes by identity, not only by name: each object of the
+ * file system remembers the host inode it was made from, so a name whose host
+ * object was replaced (a rename over it, rm + create) is made again, and a
+ * new name of a host file that has several (a hard link) is linked to the
+ * object the file system already has.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,6 +51,12 @@ export class Mirror {
   /** Process -> the inodes it opened for writing. */
   private readonly writers = new Map<number, Set<bigint>>();
   private readonly failed = new Set<string>();
+  /**
+   * The file system's ino (FsAttr.ino) -> the host inode its object was made
+   * from or last agreed with: how the comparison tells a replaced object from
+   * the same one. (Only for a file system that gives inode numbers.)
+   */
+  private readonly origin = new Map<number | bigint, bigint>();
   /** Write-backs run one at a time, in the order the calls completed. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -48,6 +64,8 @@ export class Mirror {
     private readonly fsys: FileSystem,
     readonly hostRoot: string,
     private readonly warn: Warn,
+    /** Told nothing per call: catches up at fsync and at the end (see the header). */
+    readonly lazy = false,
   ) {}
 
   host(rel: string): string {
@@ -128,6 +146,7 @@ export class Mirror {
     if (r < 0) throw new Error(`utimensat ${host}: errno ${-r}`);
     const st = fs.lstatSync(host, { bigint: true });
     this.known.set(st.ino, st.ctimeNs);
+    if (a.ino !== undefined) this.origin.set(a.ino, st.ino);
   }
 
   // ---- during the view: the processes' changes into the file system ---------------
@@ -199,8 +218,8 @@ export class Mirror {
     return this.serial(() => this.createdNow(rel));
   }
 
-  private async createdNow(rel: string): Promise<void> {
-    const st = this.lstat(rel);
+  private async createdNow(rel: string, known?: fs.BigIntStats): Promise<void> {
+    const st = known ?? this.lstat(rel);
     if (!st) return;
     const type = typeOf(st);
     const perm = Number(st.mode & 0o7777n);
@@ -329,6 +348,12 @@ export class Mirror {
   }
 
   private async fsyncNow(host: string): Promise<void> {
+    const rel = host === this.hostRoot ? '/' : host.slice(this.hostRoot.length);
+    if (this.lazy) {
+      await this.syncPath(rel);
+      await this.apply('flush', () => this.fsys.flush?.());
+      return;
+    }
     let st: fs.BigIntStats;
     try {
       st = fs.lstatSync(host, { bigint: true });
@@ -336,10 +361,7 @@ export class Mirror {
       return;
     }
     if (this.dirty.has(st.ino)) await this.syncInode(st.ino);
-    else {
-      const rel = host === this.hostRoot ? '/' : host.slice(this.hostRoot.length);
-      if (this.known.get(st.ino) !== st.ctimeNs) await this.changedNow(rel);
-    }
+    else if (this.known.get(st.ino) !== st.ctimeNs) await this.changedNow(rel);
     await this.apply('flush', () => this.fsys.flush?.());
   }
 
@@ -372,6 +394,7 @@ export class Mirror {
 
   private async attrs(rel: string, st: fs.BigIntStats): Promise<void> {
     const a = await this.fsys.getattr(rel);
+    if (a.ino !== undefined) this.origin.set(a.ino, st.ino);
     const perm = Number(st.mode & 0o7777n);
     if (!st.isSymbolicLink() && a.perm !== perm) await this.fsys.chmod(rel, perm);
     if (this.fsys.chown && (a.uid !== Number(st.uid) || a.gid !== Number(st.gid))) await this.fsys.chown(rel, Number(st.uid), Number(st.gid));
@@ -386,14 +409,28 @@ export class Mirror {
   }
 
   private async reconcileNow(): Promise<void> {
-    await this.reconcileDir('/', new Map());
+    const walk: Walk = { linked: new Map(), later: [] };
+    await this.reconcileDir('/', walk);
+    await this.newLinks(walk);
     this.dirty.clear();
     this.writers.clear();
     await this.apply('flush', () => this.fsys.flush?.());
   }
 
-  private async reconcileDir(rel: string, linked: Map<bigint, string>): Promise<void> {
+  private async reconcileDir(rel: string, walk: Walk): Promise<void> {
     const host = this.host(rel);
+    // A directory a process made unreadable or unsearchable (chmod 000, 0300)
+    // is read through a moment of u+rx: the monitor is its owner.
+    const restore = openUp(host);
+    try {
+      await this.reconcileEntries(rel, host, walk);
+    } finally {
+      restore?.();
+    }
+    await this.dirTimes(rel, 'final write-back');
+  }
+
+  private async reconcileEntries(rel: string, host: string, walk: Walk): Promise<void> {
     let names: Set<string>;
     try {
       names = new Set(fs.readdirSync(host));
@@ -410,40 +447,76 @@ export class Mirror {
     const child = (name: string) => (rel === '/' ? `/${name}` : `${rel}/${name}`);
     for (const name of stored)
       if (!names.has(name)) await this.apply('final write-back', () => this.removeTree(child(name)), child(name));
+    const had = new Set(stored);
     for (const name of names) {
       const c = child(name);
       let dir = false;
       await this.apply('final write-back', async () => {
-        dir = await this.reconcileEntry(c, linked);
+        dir = await this.reconcileEntry(c, walk, had.has(name));
       }, c);
-      if (dir) await this.reconcileDir(c, linked);
+      if (dir) await this.reconcileDir(c, walk);
     }
-    const st = fs.lstatSync(host, { bigint: true });
-    if (this.known.get(st.ino) !== st.ctimeNs) await this.apply('final write-back', () => this.attrs(rel, st), rel);
   }
 
-  /** One entry of the scratch tree into the file system; true for a directory to descend into. */
-  private async reconcileEntry(rel: string, linked: Map<bigint, string>): Promise<boolean> {
-    const st = fs.lstatSync(this.host(rel), { bigint: true });
+  /**
+   * A directory's attributes into the file system when they differ: its
+   * ctime moved, or entries made in the file system since changed its mtime.
+   */
+  private async dirTimes(rel: string, what: string): Promise<void> {
+    const st = this.lstat(rel);
+    if (!st) return;
+    let moved = this.known.get(st.ino) !== st.ctimeNs;
+    if (!moved) {
+      try {
+        moved = (await this.fsys.getattr(rel)).mtimeNs !== st.mtimeNs;
+      } catch {
+        return;
+      }
+    }
+    if (moved) await this.apply(what, () => this.attrs(rel, st), rel);
+  }
+
+  /**
+   * One entry of the scratch tree into the file system; true for a directory
+   * to descend into. A new name of a host file with several names is left in
+   * walk.later when none of them is known yet (see newLinks).
+   */
+  private async reconcileEntry(rel: string, walk: Walk, had = true, lst?: fs.BigIntStats): Promise<boolean> {
+    const st = lst ?? fs.lstatSync(this.host(rel), { bigint: true });
     const type = typeOf(st);
     let a: FsAttr | undefined;
-    try {
-      a = await this.fsys.getattr(rel);
-    } catch {
-      a = undefined;
+    // (Not asked for a name its directory does not list: a lookup of a free
+    // name costs a file system like memfs an exception.)
+    if (had) {
+      try {
+        a = await this.fsys.getattr(rel);
+      } catch {
+        a = undefined;
+      }
     }
-    if (a && a.type !== type) {
+    // Another object under this name: another type, or (not for a directory,
+    // whose entries are compared one by one) made from another host inode.
+    if (a && (a.type !== type || (type !== 'dir' && this.replaced(a, st)))) {
       await this.removeTree(rel);
       a = undefined;
     }
-    const first = st.nlink > 1n && type !== 'dir' ? linked.get(st.ino) : undefined;
-    if (first !== undefined) {
-      if (!a) await this.linkedNow(first, rel);
+    const several = st.nlink > 1n && type !== 'dir';
+    // Another name of this host file was seen first, and the file system
+    // has this one as another object (an fsync made it before the link was
+    // known): it becomes a link to that one.
+    const first = several ? walk.linked.get(st.ino) : undefined;
+    if (a && first !== undefined && a.ino !== undefined && (await this.fsys.getattr(first)).ino !== a.ino) {
+      await this.removeTree(rel);
+      a = undefined;
+    }
+    if (!a && several) {
+      if (first !== undefined) await this.linkedNow(first, rel);
+      else walk.later.push({ rel, ino: st.ino });
       return false;
     }
-    if (st.nlink > 1n && type !== 'dir') linked.set(st.ino, rel);
+    if (several && !walk.linked.has(st.ino)) walk.linked.set(st.ino, rel);
     if (!a) {
-      await this.createdNow(rel);
+      await this.createdNow(rel, st);
     } else if (type === 'symlink') {
       const target = fs.readlinkSync(this.host(rel));
       if ((await this.fsys.readlink(rel)) !== target) {
@@ -459,6 +532,58 @@ export class Mirror {
     return type === 'dir';
   }
 
+  /** The file system's object a was made from another host object than st. */
+  private replaced(a: FsAttr, st: fs.BigIntStats): boolean {
+    if (a.ino === undefined) return false;
+    const o = this.origin.get(a.ino);
+    return o !== undefined && o !== st.ino;
+  }
+
+  /**
+   * The new names of host files with several names, after the walk has seen
+   * every name the file system already had: each is linked to one of those,
+   * or the first is created and the others linked to it. Their directories
+   * get their times back (a new entry changed them in the file system).
+   */
+  private async newLinks(walk: Walk): Promise<void> {
+    const dirs = new Set<string>();
+    for (const { rel, ino } of walk.later) {
+      await this.apply('final write-back', async () => {
+        const first = walk.linked.get(ino);
+        if (first !== undefined) await this.linkedNow(first, rel);
+        else {
+          await this.createdNow(rel);
+          walk.linked.set(ino, rel);
+        }
+      }, rel);
+      dirs.add(path.posix.dirname(rel));
+    }
+    for (const d of dirs) await this.dirTimes(d, 'final write-back');
+  }
+
+  /**
+   * A lazy mirror's sync point for one path (fsync): its directories and the
+   * object itself into the file system, as the end of the view would.
+   */
+  private async syncPath(rel: string): Promise<void> {
+    const steps = rel === '/' ? [] : rel.slice(1).split('/');
+    const walk: Walk = { linked: new Map(), later: [] };
+    let p = '';
+    for (const name of steps) {
+      p += `/${name}`;
+      const c = p;
+      // Removed or renamed since (the process went on): the end compares everything.
+      const st = this.lstat(c);
+      if (!st) return;
+      await this.apply('fsync write-back', async () => {
+        await this.reconcileEntry(c, walk, true, st);
+      }, c);
+    }
+    await this.newLinks(walk);
+    // What the new entries changed in their directories, deepest first.
+    for (let d = path.posix.dirname(rel); d !== '/'; d = path.posix.dirname(d)) await this.dirTimes(d, 'fsync write-back');
+  }
+
   private async removeTree(rel: string): Promise<void> {
     const a = await this.fsys.getattr(rel);
     if (a.type === 'dir') {
@@ -466,6 +591,35 @@ export class Mirror {
       await this.fsys.rmdir(rel);
     } else await this.fsys.unlink(rel);
   }
+}
+
+/**
+ * Makes a directory of the scratch tree readable and searchable for its
+ * owner (the monitor) when it is not; answers how to put its mode back.
+ */
+function openUp(dir: string): (() => void) | undefined {
+  try {
+    fs.accessSync(dir, fs.constants.R_OK | fs.constants.X_OK);
+    return undefined;
+  } catch {
+    /* made unreadable or unsearchable by a process of the view */
+  }
+  let mode: number;
+  try {
+    mode = fs.lstatSync(dir).mode & 0o7777;
+    fs.chmodSync(dir, mode | 0o500);
+  } catch {
+    return undefined; // the walk reports what is wrong
+  }
+  return () => fs.chmodSync(dir, mode);
+}
+
+/** The state of one comparison of the scratch tree with the file system. */
+interface Walk {
+  /** Host inode of a file with several names -> the first of them the file system has. */
+  linked: Map<bigint, string>;
+  /** New names of such files, before any name of theirs was seen. */
+  later: { rel: string; ino: bigint }[];
 }
 
 /**

@@ -49,6 +49,17 @@ export interface MountOptions {
    * removes. Default: under ctx.scratchDir(), removed when the view ends.
    */
   scratch?: string;
+  /**
+   * For a file system with a scratch copy whose content it reads from that
+   * copy (adoptContent; the vfs store): nothing is written back per call.
+   * Native code makes every change in the copy as for a writable bind (one
+   * stop, no JavaScript: a new file costs what it costs in a bind), and the
+   * file system catches up with the copy at fsync (that file's path) and when
+   * the view ends (everything, compared by identity; see mirror.ts). What a
+   * crash keeps is the copy itself, so durability is the copy's. Without it,
+   * each change is written back right after the call (types.ts).
+   */
+  lazyWriteBack?: boolean;
 }
 
 const AT_REMOVEDIR = 0x200;
@@ -116,10 +127,10 @@ export async function mountFileSystem(given: AnyFileSystem, opts: MountOptions, 
     hostRoot = fs.realpathSync(hostDir);
   } else {
     hostRoot = opts.scratch ?? path.join(ctx.scratchDir(), 'tree');
-    mirror = new Mirror(fsys, hostRoot, (m) => ctx.warn(m));
+    mirror = new Mirror(fsys, hostRoot, (m) => ctx.warn(m), !!opts.lazyWriteBack && !readonly);
     await mirror.materialize();
     const m = mirror;
-    ctx.onProcessExit((pid) => m.exited(pid));
+    if (!m.lazy) ctx.onProcessExit((pid) => m.exited(pid));
   }
   const mount = mountPoint(opts.mount, 'mount');
   // A single file shown at the mount point (a bind of a file over a file).
@@ -190,15 +201,17 @@ export async function mountFileSystem(given: AnyFileSystem, opts: MountOptions, 
       const script = scriptExec(call, res[0].host, mount, hostRoot);
       if (script) return script;
     }
-    const onExit = mirror ? writeBack(mirror, call, kind, flags, res) : undefined;
+    const onExit = mirror && !mirror.lazy ? writeBack(mirror, call, kind, flags, res) : undefined;
     if (Object.keys(args).length === 0 && hostPaths.length === 0) return forward(onExit);
     return { kind: 'rewrite', args, hostPaths, onExit };
   };
 
   // What native code may do without this handler: what changes nothing, and
-  // (without a copy to write back to, and writable) what changes one name.
-  // mkdirat among them also lets it do the opens that create, write or
-  // truncate (native/tracer.cc, native_rewrite); O_TMPFILE stays here.
+  // (writable, without a copy to write back to or with a lazy one) what
+  // changes one name. mkdirat among them also lets it do the opens that
+  // create, write or truncate (native/tracer.cc, native_rewrite); O_TMPFILE
+  // stays here.
+  const perCall = mirror !== undefined && !mirror.lazy;
   const direct: SyscallName[] = [];
   for (const [name, spec] of Object.entries(SYSCALL_SPECS) as [SyscallName, (typeof SYSCALL_SPECS)[SyscallName]][]) {
     if (!spec.paths?.length || spec.refuse) continue;
@@ -206,7 +219,7 @@ export async function mountFileSystem(given: AnyFileSystem, opts: MountOptions, 
     if (readonly && spec.accessMode !== undefined) continue;
     const e = spec.effect;
     if (e === 'query' || e === 'cwd' || e === 'watch' || (e === 'open' && name !== 'creat')) direct.push(name);
-    else if (!mirror && !readonly && (e === 'create' || e === 'remove' || e === 'attr')) direct.push(name);
+    else if (!perCall && !readonly && (e === 'create' || e === 'remove' || e === 'attr')) direct.push(name);
   }
 
   const instance: ModuleInstance = {
@@ -218,10 +231,17 @@ export async function mountFileSystem(given: AnyFileSystem, opts: MountOptions, 
   };
   if (mirror) {
     const m = mirror;
-    const sync: Handler = async (call) => {
+    const sync: Handler = (call) => {
       const host = fdHost(call.tid, call.int(0));
-      if (host) await m.fsync(host);
-      return undefined;
+      if (!host) return undefined;
+      // A lazy mirror's store is read by nothing before the end of the view,
+      // which waits for this (write-backs run in order): the process need
+      // not. (Its data is durable through its own fsync of the copy.)
+      if (m.lazy) {
+        void m.fsync(host).catch(() => undefined);
+        return undefined;
+      }
+      return m.fsync(host).then(() => undefined);
     };
     instance.syscalls!.fsync = sync;
     instance.syscalls!.fdatasync = sync;

@@ -22,7 +22,10 @@
  *   and, when the view ends (also on SIGINT/SIGTERM), everything that still
  *   differs, compared entry by entry (which catches fchmod, ftruncate,
  *   futimens on an fd). The file system is therefore read once: content that
- *   changes by itself later is not seen during the run.
+ *   changes by itself later is not seen during the run. A mount made with
+ *   `lazyWriteBack` (the vfs store, which reads contents from the copy) is
+ *   told nothing per call: native code makes the changes on the copy, and
+ *   the file system catches up at fsync (that file's path) and at the end.
  * - A read-only file system (`readonly: true`) implements only the reads:
  *   every change in the view answers EROFS, and nothing is written back.
  *
