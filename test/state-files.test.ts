@@ -8,7 +8,7 @@
 import test, { type ExecutionContext } from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { VVIEW, describe, makeTempDir, start, startVview, vviewRun } from './helpers.js';
+import { VVIEW, canRunUnprivileged, describe, makeTempDir, start, startVview, vviewRun } from './helpers.js';
 
 const EXIT_SAVE_FAILED = 74;
 const EXIT_STATE_BUSY = 75;
@@ -119,6 +119,23 @@ test('vview killed with SIGKILL during a write loop: the next run has everything
   t.is(count, last, 'the log has a hole');
   t.deepEqual(leftovers(dir), [], 'the work copy next to the state is left');
   t.deepEqual(fs.readdirSync(tmp).filter((n) => n.startsWith('vview-scratch-')), [], 'a scratch copy under TMPDIR is left');
+});
+
+test('a run killed while its tree has directories it made unreadable (000, 0300, 0600): the next run recovers them, names, contents and modes (as the unprivileged user)', async (t) => {
+  if (!(await canRunUnprivileged())) return t.fail('cannot run as the unprivileged user (setpriv)');
+  const dir = makeTempDir('kill-modes-', { shared: true });
+  const state = path.join(dir, 'state.vfs');
+  const script = 'for m in 000 300 600; do mkdir /x/d$m && echo in$m > /x/d$m/f && chmod $m /x/d$m; done; echo ready; exec sleep 1000';
+  const r = startVview(['run', '--mount', `/x=memfs:${state}`, '--', 'sh', '-c', script], { t, unprivileged: true, cwd: dir });
+  await r.waitForStdout(/ready\n/, 60_000);
+  process.kill(r.pid, 'SIGKILL');
+  await r.result;
+  const next = await vviewRun(['sh', '-c', 'for m in 000 300 600; do stat -c "%n %a" /x/d$m; chmod 700 /x/d$m; cat /x/d$m/f; done'], {
+    t, flags: ['--mount', `/x=memfs:${state}`], unprivileged: true, cwd: dir,
+  });
+  t.is(next.status, 0, describe(next));
+  t.is(next.stdout, '/x/d000 0\nin000\n/x/d300 300\nin300\n/x/d600 600\nin600\n', describe(next));
+  t.deepEqual(leftovers(dir), [], 'the work copy next to the state is left');
 });
 
 /** Runs vview under a python3 parent that prints the largest RSS (kB) of what it waited for: vview itself. */

@@ -54,7 +54,7 @@ export interface StoreOptions {
 /** Where the content of a file is when not in memfs. */
 type Ext =
   | { fd: number; offset: number } // a range of an open file (an archive), read-only
-  | { file: string } // a host file, as it is when read
+  | { file: string; root?: string } // a host file, as it is when read (below root: a tree the store owns, see openLive)
   | { live: true }; // the view's kernel copy: liveRoot + the file's path
 
 interface Meta {
@@ -230,11 +230,15 @@ export class MemStore implements FileSystem {
     f.meta.extSize = st.size;
   }
 
-  /** The content of p is the host file `file` (read when needed: at the start of the view, or a save). */
-  setContentFile(p: string, file: string, size: number): void {
+  /**
+   * The content of p is the host file `file` (read when needed: at the start
+   * of the view, or a save). root: file is below it in a tree the store owns,
+   * whose directories may have been made unsearchable (a recovered copy).
+   */
+  setContentFile(p: string, file: string, size: number, root?: string): void {
     const f = this.regular(p);
     if (!f.meta.ext && f.size > 0) this.vol.truncateSync(p, 0);
-    f.meta.ext = { file };
+    f.meta.ext = root === undefined ? { file } : { file, root };
     f.meta.extSize = size;
   }
 
@@ -485,9 +489,19 @@ export class MemStore implements FileSystem {
     const visit = (host: string, p: string, st: fs.BigIntStats): void => {
       if (st.isDirectory()) {
         if (p !== '/') this.mkdir(p, 0o700);
-        for (const name of fs.readdirSync(host).sort()) {
-          const child = path.join(host, name);
-          visit(child, path.posix.join(p, name), fs.lstatSync(child, { bigint: true }));
+        // A directory a process made unreadable or unsearchable (000, 0300,
+        // 0600) is read with u+rwx for the while; its own mode is recorded
+        // below from st, and put back on the host.
+        const mode = Number(st.mode & 0o7777n);
+        const opened = (mode & 0o500) !== 0o500;
+        if (opened) fs.chmodSync(host, mode | 0o700);
+        try {
+          for (const name of fs.readdirSync(host).sort()) {
+            const child = path.join(host, name);
+            visit(child, path.posix.join(p, name), fs.lstatSync(child, { bigint: true }));
+          }
+        } finally {
+          if (opened) fs.chmodSync(host, mode);
         }
       } else if (st.isSymbolicLink()) {
         this.symlink(fs.readlinkSync(host), p);
@@ -501,7 +515,7 @@ export class MemStore implements FileSystem {
         if (st.nlink > 1n) first.set(key, p);
         this.create(p, 0o600);
         // Read when the view starts (or at a save), never held in memory.
-        if (st.size > 0n) this.setContentFile(p, host, Number(st.size));
+        if (st.size > 0n) this.setContentFile(p, host, Number(st.size), hostDir);
       } else {
         onWarning(`${host}: skipped (only regular files, directories and symlinks are copied)`);
         return;
@@ -611,7 +625,10 @@ export class MemStore implements FileSystem {
   private withExt<T>(p: string, ext: Ext, use: (fd: number, base: number) => T): T {
     if ('fd' in ext) return use(ext.fd, ext.offset);
     const file = 'file' in ext ? ext.file : this.liveRoot + p;
-    const fd = 'file' in ext ? openForReading(file) : openLive(this.liveRoot!, p);
+    const fd =
+      'file' in ext
+        ? ext.root !== undefined && file.startsWith(ext.root + '/') ? openLive(ext.root, file.slice(ext.root.length)) : openForReading(file)
+        : openLive(this.liveRoot!, p);
     try {
       return use(fd, 0);
     } finally {
