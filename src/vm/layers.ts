@@ -26,6 +26,7 @@
  */
 import fs from 'node:fs';
 import type { Channel, Frame } from './channel.js';
+import type * as ChannelModule from './channel.js';
 import type { Native, NativeAction, NativeEvent, NativePrefix, NativeRoute } from './native.js';
 import { EventType } from './native.js';
 
@@ -96,6 +97,7 @@ class RemoteLayer {
     readonly layer: number,
     readonly parent: number,
     ch: Channel,
+    private readonly codec: typeof ChannelModule,
     private readonly busy: Busy,
     private readonly warn: (msg: string) => void,
     /** The configurations of the layers outside it, outermost last. */
@@ -139,7 +141,7 @@ class RemoteLayer {
         if (!this.pending.delete(tid)) return;
         this.busy.dec();
         if (!f.action || typeof f.action !== 'object') throw new Error('an answer without an action');
-        this.n.resume(tid, f.action as NativeAction);
+        this.n.resume(tid, this.codec.decodeAction(f.action as Record<string, unknown>) as unknown as NativeAction);
         return;
       }
       case 'statView':
@@ -161,7 +163,7 @@ class RemoteLayer {
     if (this.pending.has(ev.tid)) return;
     this.pending.add(ev.tid);
     this.busy.inc();
-    this.ch.send({ t, ev });
+    this.ch.send({ t, ev: this.codec.encodeEvent(ev as unknown as Record<string, unknown>) });
   }
 
   tell(t: string, ev: NativeEvent, left?: number): void {
@@ -202,7 +204,7 @@ export class Layers {
   }
 
   async onJoin(ev: { layer: number; parent: number; fd: number }): Promise<void> {
-    const { Channel } = await import('./channel.js');
+    const codec = await import('./channel.js');
     this.parent.set(ev.layer, ev.parent);
     const outer = () => {
       const list: LayerConfig[] = [];
@@ -212,7 +214,7 @@ export class Layers {
       }
       return list;
     };
-    this.remote.set(ev.layer, new RemoteLayer(this.n, ev.layer, ev.parent, new Channel(ev.fd), this.busy, this.warn, outer));
+    this.remote.set(ev.layer, new RemoteLayer(this.n, ev.layer, ev.parent, new codec.Channel(ev.fd), codec, this.busy, this.warn, outer));
   }
 
   /** An entry or exit event for a joined layer's modules: true when it was one. */
@@ -276,7 +278,7 @@ export class Relay {
 
   attach(ch: Channel): void {
     this.ch = ch;
-    for (const f of this.early) ch.send(f);
+    for (const f of this.early) ch.send(f, true);
   }
 
   /** Not joined (or refused): nothing more to send. */
@@ -286,7 +288,7 @@ export class Relay {
   }
 
   private send(f: Frame): void {
-    if (this.ch) this.ch.send(f);
+    if (this.ch) this.ch.send(f, true);
     else this.early.push(f);
   }
 

@@ -179,7 +179,7 @@ export async function run(opts: RunOptions): Promise<number> {
     const { Channel } = await import('./channel.js');
     ch = new Channel(joined.fd);
     relay.attach(ch);
-    ch.send({ t: 'config', config: table });
+    ch.send({ t: 'config', config: table }, true);
     try {
       const answer = await ch.expect('ready', 'refused');
       if (answer.t === 'refused') {
@@ -504,12 +504,13 @@ async function serveJoined(
   ch: Channel, rn: Native, n: Native, router: Router, procs: ProcessTable, pid: number,
   poke: () => void, setWake: (w: () => void) => void,
 ): Promise<void> {
+  const codec = await import('./channel.js');
   const tops = new Map<number, bigint>();
   Object.assign(rn, {
     resume: (tid: number, action: NativeAction) => {
       const top = tops.get(tid);
       tops.delete(tid);
-      ch.send({ t: 'resume', tid, action: top === undefined ? action : { ...action, scratchTop: top } });
+      ch.send({ t: 'resume', tid, action: codec.encodeAction((top === undefined ? action : { ...action, scratchTop: top }) as unknown as Record<string, unknown>) });
       return 0;
     },
     scratch: (tid: number, len: number) => {
@@ -524,6 +525,7 @@ async function serveJoined(
   let empty = false; // the outer monitor says no process of the layer is left
   let closed = false;
   ch.onFrame = (f: Frame) => {
+    if (f.t === 'sys' || f.t === 'exit') f.ev = codec.decodeEvent(f.ev as Record<string, unknown>);
     const ev = f.ev as { tid: number; pid: number; child: number; thread: boolean; oldTid: number; last: boolean; scratchTop?: bigint };
     switch (f.t) {
       case 'sys':
