@@ -156,7 +156,8 @@ bool Tracer::emu_seccomp(Tracee& t) {
     bool install = nr == SYS_prctl ? arch::arg(t.regs, 0) == PR_SET_SECCOMP && arch::arg(t.regs, 1) == SECCOMP_MODE_FILTER
                                    : arch::arg(t.regs, 0) == SECCOMP_SET_MODE_FILTER;
     if (install) {
-      layer_filter_.erase(t.tgid);
+      // (Until its exec: a first try without NO_NEW_PRIVS fails with EACCES,
+      // and the retry is the layer's filter too.)
       cont(t.tid);
       return true;
     }

@@ -25,6 +25,19 @@ static void put(const char* s, size_t n) {
   }
 }
 
+// Whether this process has CAP_SYS_PTRACE in its effective set (capget: async-signal-safe).
+static bool has_cap_sys_ptrace() {
+  struct {
+    uint32_t version;
+    int pid;
+  } hdr = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
+  struct {
+    uint32_t effective, permitted, inheritable;
+  } data[2] = {};
+  if (syscall(SYS_capget, &hdr, data) != 0) return false;
+  return data[0].effective >> 19 & 1;  // CAP_SYS_PTRACE
+}
+
 // Child side: only async-signal-safe calls.
 [[noreturn]] static void child(const SpawnRequest& req, char* const* argv, int sync_fd,
                                pid_t parent, const char* const* errtext) {
@@ -48,6 +61,9 @@ static void put(const char* s, size_t n) {
   if (read(sync_fd, &go, 1) != 1) _exit(127);  // the parent has seized us (or died)
   close(sync_fd);
   prctl(PR_SET_PDEATHSIG, 0);  // from now on PTRACE_O_EXITKILL covers it (joined: the outer monitor does)
+  // Joined, the monitor requires NO_NEW_PRIVS of a command served by a
+  // process without CAP_SYS_PTRACE (a setuid program would be answered by us).
+  if (req.join_layer > 0 && !has_cap_sys_ptrace()) prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   if (req.join_layer > 0 && prctl((int)kJoinPrctl, kJoinEnter, (unsigned long)req.join_layer, 0, 0) != 0) {
     static const char m[] = "vview: the monitor of the view around this one refused the command into the joined view\n";
     put(m, sizeof m - 1);

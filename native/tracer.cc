@@ -1,6 +1,7 @@
 #include "tracer.h"
 
 #include <algorithm>
+#include <linux/capability.h>
 #include <atomic>
 #include <cstdlib>
 #include <cerrno>
@@ -928,6 +929,7 @@ int Tracer::next(bool block, Event& ev) {
           auto it = tracees_.find(old);
           if (it != tracees_.end()) {
             bool await = it->second.await_exit;
+            std::vector<int> exit_layers = std::move(it->second.exit_layers);  // the layers that asked for execve's exit
             std::unique_ptr<EmuTracee> e = std::move(it->second.emu);
             pid_t ppid = it->second.ppid;
             bool exit_opt = it->second.exit_opt;
@@ -944,6 +946,10 @@ int Tracer::next(bool block, Event& ev) {
             n.wait_pass = n.hide_next_entry = n.hide_exec_exit = false;
             n.seccomp_recheck = n.injected = false;
             n.floor = 0;
+            n.stat_layers.clear();
+            n.cwd_exit = false;
+            n.entry_pending = 0;
+            n.exit_layers = std::move(exit_layers);
             n.await_exit = await;
             n.ppid = ppid;
             n.exit_opt = exit_opt;
@@ -961,6 +967,7 @@ int Tracer::next(bool block, Event& ev) {
         Tracee& n = get(tid);
         n.known = true;
         close_mem(n.tgid);  // a new address space
+        layer_filter_.erase(n.tgid);  // (a joined layer's filter is installed before the exec)
         if (n.emu && (n.emu->options & PTRACE_O_TRACEEXEC)) {
           emu_hold(n, status, EmuTracee::Event, (uint64_t)old);
         } else if (n.emu && !n.emu->seized) {
@@ -1275,7 +1282,16 @@ bool Tracer::on_join(Tracee& t, Event& ev) {
   };
   uint64_t op = arch::arg(t.regs, 1), arg = arch::arg(t.regs, 2);
   if (op == kJoinOpen) {
-    if (layers_.size() >= 64) return answer(-EAGAIN), false;
+    // A layer whose server has exited and whose processes are gone (its inner
+    // layers' too) is free again.
+    int id = -1;
+    for (size_t i = 1; i < layers_.size() && id < 0; i++) {
+      if (layers_[i]->server != -1 || layers_[i]->processes != 0) continue;
+      bool used = false;
+      for (const auto& L : layers_) used |= L->parent == (int)i && L->server != -1;
+      if (!used) id = (int)i;
+    }
+    if (id < 0 && layers_.size() >= 64) return answer(-EAGAIN), false;
     // The caller's socket, copied into the monitor: the layer's channel. The
     // stop says who asked: no path or variable anyone could forge.
     int pidfd = (int)syscall(SYS_pidfd_open, t.tgid, 0);
@@ -1292,8 +1308,12 @@ bool Tracer::on_join(Tracee& t, Event& ev) {
     auto L = std::make_unique<Layer>();
     L->parent = layer_of(t.tgid);
     L->server = t.tgid;
-    int id = (int)layers_.size();
-    layers_.push_back(std::move(L));
+    if (id < 0) {
+      id = (int)layers_.size();
+      layers_.push_back(std::move(L));
+    } else {
+      layers_[id] = std::move(L);
+    }
     answer(id);
     ev = Event();
     ev.type = kEventJoin;
@@ -1317,6 +1337,14 @@ bool Tracer::on_join(Tracee& t, Event& ev) {
     if (!L.configured || L.entered || L.server <= 0 || !stat_ids(t.tgid, ppid, pgrp) || ppid != L.server ||
         layer_of(t.tgid) != L.parent || (th != threads_.end() && th->second.size() > 1))
       return answer(-EPERM), false;
+    // The server answers the calls of what the process becomes: a setuid
+    // program must not gain privileges it could then be made to misuse.
+    // So NO_NEW_PRIVS, unless the server could trace anything anyway
+    // (CAP_SYS_PTRACE: vview run as root).
+    std::string nnp, caps;
+    bool contained = status_field(t.tgid, "NoNewPrivs:", nnp) && atoi(nnp.c_str()) == 1;
+    bool mighty = status_field(L.server, "CapEff:", caps) && (strtoull(caps.c_str(), nullptr, 16) >> CAP_SYS_PTRACE & 1);
+    if (!contained && !mighty) return answer(-EPERM), false;
     L.entered = true;
     set_layer(t.tgid, id);
     layer_filter_.insert(t.tgid);

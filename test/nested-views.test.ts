@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Join } from '../src/vm/abi.js';
 import {
-  canRunUnprivileged, compileFixture, describe, isAlive, native, procStat, startVview, vviewRun, waitUntil, ROOT,
+  canRunUnprivileged, compileFixture, describe, isAlive, native, procStat, startVview, vviewRun, waitUntil, IS_ROOT, NOBODY, ROOT,
 } from './helpers.js';
 
 /** The inner vview (run by node: the bundle is not needed to be fresh). */
@@ -143,6 +143,16 @@ for (const p of PATHS) {
     t.is(v.stdout, `${Array.from({ length: N }, (_, i) => 10 * (i + 2)).reduce((a, b) => a + b)}\n${2 * N + 4}\n0:0\n`, describe(v));
   });
 
+  // (The outer view is root's: CI runs as root; an unprivileged outer is the test below.)
+  (IS_ROOT ? test : test.skip)(`[${p.name}] an unprivileged inner vview in a root's view: its command runs and sees the inner view`, async (t) => {
+    const setpriv = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'];
+    const v = await vviewRun([...setpriv, ...inner('--config', path.join(ROOT, 'configs', 'uname.yaml')), 'sh', '-c', 'uname -n; id -u'], {
+      t, flags: ['--mount', '/x=memfs'], cwd: os.tmpdir(), timeout: 90_000,
+    });
+    t.is(v.status, 0, describe(v));
+    t.is(v.stdout, `sandbox\n${NOBODY}\n`, describe(v));
+  });
+
   test(`[${p.name}] a nested view as an unprivileged user`, async (t) => {
     if (!(await canRunUnprivileged())) return t.fail('cannot run as the unprivileged user (setpriv)');
     const v = await vviewRun([...inner('--mount', '/x=memfs'), 'sh', '-c', SCRIPT], {
@@ -180,7 +190,7 @@ test("an inner vview whose working copy would live in the outer view's memfs is 
   t.regex(v.stderr, new RegExp(`not joined to the monitor of the view around this one \\(its mount's directory ${mnt}/\\.state\\.vview-work/tree is in the outer view's ${mnt}\\)`), describe(v));
 });
 
-test("the join requests: a program cannot put itself under another subtree's layer, nor under its own before it is configured, nor as its server, and a malformed table is refused; natively EINVAL", async (t) => {
+(IS_ROOT ? test : test.skip)("the join requests: a program cannot put itself under another subtree's layer, nor under its own before it is configured, nor as its server, nor serve one that could gain privileges, and a malformed table is refused; natively EINVAL", async (t) => {
   const bin = await compileFixture('join_probe');
   const args = (layers: number[]) => [bin, String(Join.prctl), String(Join.open), String(Join.enter), ...layers.map(String)];
   const n = await native(args([1, 5]), { t });
@@ -198,6 +208,14 @@ test("the join requests: a program cannot put itself under another subtree's lay
   t.is(v.status, 0, describe(v));
   const own = 'open: layer\nenter own, by the server: EPERM\nenter own, by its child before it is configured: EPERM\na malformed table: channel closed\n';
   t.is(v.stdout, `enter 1: EPERM\nenter 5: EINVAL\n${own}enter 1: 0\nenter 2: EPERM\nenter 9: EINVAL\n${own}`, describe(v));
+  // A server without CAP_SYS_PTRACE serves only processes that cannot gain
+  // privileges by exec (NO_NEW_PRIVS): else a setuid program's calls would be
+  // answered by it. Root's server may serve any.
+  const serve = [...args([]), 'serve'];
+  const asNobody = await vviewRun(['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...serve], { t, flags: ['--mount', '/o=memfs'], cwd: os.tmpdir() });
+  t.is(asNobody.stdout, 'open: layer\nanswer: ready\nenter by a child: EPERM\nenter by a child with NO_NEW_PRIVS: 0\n', describe(asNobody));
+  const asRoot = await vviewRun(serve, { t, flags: ['--mount', '/o=memfs'] });
+  t.is(asRoot.stdout, 'open: layer\nanswer: ready\nenter by a child: 0\nenter by a child with NO_NEW_PRIVS: EPERM\n', describe(asRoot));
   // The monitor says so, and the view goes on.
   t.regex(v.stderr, /vview: joined view 2: its routing table is refused \(bad routes\); its channel is closed/, describe(v));
 });

@@ -252,14 +252,15 @@ export class Layers {
  * fd and the layer, or undefined when no monitor joins us (not in a view:
  * EINVAL; an older vview; VVIEW_NO_JOIN).
  */
-export function tryJoin(n: Native): { fd: number; layer: number } | undefined {
+export function tryJoin(n: Native): { fd: number; layer: number } | { why: string } | undefined {
   const pair = n.socketPair();
   if (typeof pair === 'number') return undefined;
   const layer = n.join(pair[1]);
   fs.closeSync(pair[1]); // the monitor has its own copy now
   if (layer <= 0) {
     fs.closeSync(pair[0]);
-    return undefined;
+    // EAGAIN: as many joined views as the monitor keeps are running.
+    return layer === -11 ? { why: 'the monitor of the view around this one serves 63 joined views already' } : undefined;
   }
   return { fd: pair[0], layer };
 }

@@ -172,9 +172,10 @@ export async function run(opts: RunOptions): Promise<number> {
   // (Joined, these tables stay here too: viewPath and statShow read them.)
   const table = { routes: cfg.routes, prefixes: cfg.prefixes, objects: cfg.objects, aliases: [...aliases.entries] as [string, string][] };
   n.configure(table);
-  let joined = opts.noJoin || process.env.VVIEW_NO_JOIN ? undefined : tryJoin(n);
+  const tried = opts.noJoin || process.env.VVIEW_NO_JOIN ? undefined : tryJoin(n);
+  let joined = tried && 'fd' in tried ? tried : undefined;
   let ch: Channel | undefined;
-  let notJoined: string | undefined;
+  let notJoined: string | undefined = tried && 'why' in tried ? tried.why : undefined;
   if (joined) {
     const { Channel } = await import('./channel.js');
     ch = new Channel(joined.fd);
