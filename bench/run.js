@@ -323,7 +323,7 @@ function main() {
 
     // Compile the microbenchmarks.
     progress(`compiling microbenchmarks into ${binDir}`);
-    for (const prog of ['getpid', 'stat', 'openclose', 'cpu', 'net', 'seqread', 'mktree', 'timeit', 'create', 'fsync']) {
+    for (const prog of ['getpid', 'stat', 'openclose', 'cpu', 'net', 'seqread', 'mktree', 'timeit', 'create', 'fsync', 'uname']) {
       must(['cc', '-O2', '-Wall', '-o', path.join(binDir, prog), path.join(BENCH_DIR, `${prog}.c`)]);
     }
     const bin = (p) => path.join(binDir, p);
@@ -409,6 +409,14 @@ function main() {
       CONFIGS['vview-strace'] = { label: 'strace -f -o /dev/null in vview +hide', wrap: (argv) => vv(pathCfg)([straceBin, '-f', '-o', '/dev/null', ...argv]), traced: true, vview: true };
     }
     const nestConfigs = ['native', 'vview-path', 'vview-nested', 'vview-nested3', 'vview-nested-emu', ...(straceBin ? ['strace', 'vview-strace'] : [])];
+    // A call a module's JavaScript answers (uname by the uname module) in one
+    // view, in an inner view joined (over its channel) and emulated.
+    const unameCfg = path.join(ROOT, 'configs', 'uname.yaml');
+    const innerUname = (...flags) => [process.execPath, path.join(ROOT, 'bin', 'vview.js'), 'run', ...flags, '--config', unameCfg, '--'];
+    CONFIGS['vview-uname'] = { label: 'vview +uname', wrap: vv(unameCfg), traced: true, vview: true };
+    CONFIGS['vview-uname-nested'] = { label: 'vview +uname in vview +hide (joined)', wrap: (argv) => vv(pathCfg)([...innerUname(), ...argv]), traced: true, vview: true };
+    CONFIGS['vview-uname-emu'] = { label: 'vview +uname in vview +hide (emulated)', wrap: (argv) => vv(pathCfg)([...innerUname('--no-join'), ...argv]), traced: true, vview: true };
+    const moduleCallConfigs = ['native', 'vview-uname', 'vview-uname-nested', 'vview-uname-emu'];
     const routedConfigs = ['native', 'vview-empty', 'vview-path', 'vview-routed', ...(proot ? ['proot'] : [])];
 
     // Sanity: vview runs a command in each configuration.
@@ -618,6 +626,15 @@ function main() {
         configs: nestConfigs,
         n: (c) => (c === 'vview-nested-emu' || c === 'vview-strace' ? N.stat.nNested : CONFIGS[c].traced ? N.stat.nTraced : N.stat.n),
         argv: (n) => [bin('stat'), outsidePath, String(n), 'ok'],
+        runs: MICRO_RUNS,
+      },
+      {
+        name: 'module call nested',
+        desc: 'uname loop answered by the uname module (JavaScript): in one view, and in an inner view joined and emulated',
+        kind: 'ns',
+        configs: moduleCallConfigs,
+        n: (c) => (c === 'native' ? N.stat.n : N.stat.nNested),
+        argv: (n, c) => [bin('uname'), String(n), ...(c === 'native' ? [] : ['sandbox'])],
         runs: MICRO_RUNS,
       },
       {
