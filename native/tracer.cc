@@ -832,6 +832,7 @@ int Tracer::next(bool block, Event& ev) {
       int layer = layer_of(tgid);
       if (last_thread) {
         set_layer(tgid, 0);
+        entered_.erase(tgid);
         layer_filter_.erase(tgid);
         layer_server_gone(tgid);
       }
@@ -905,9 +906,10 @@ int Tracer::next(bool block, Event& ev) {
         c.exit_opt = t.exit_opt;  // the kernel copies the options to an auto-attached child
         if (!thread) emu_wake_paused(t.tgid);
         if (!thread && emu.prog_traced.count(t.tgid)) emu.prog_traced.insert(child);  // filters are inherited
-        // The child is in its parent's layers (unless it has already entered
-        // one of its own: its first stop came first, see adopt_orphan).
-        if (!thread && layer_of(t.tgid) && !layer_of_.count(child)) set_layer(child, layer_of(t.tgid));
+        // The child is in its creator's layers, whatever adopt_orphan guessed
+        // from its real parent at a first stop that came first (CLONE_PARENT),
+        // unless it has entered a layer of its own since.
+        if (!thread && !entered_.count(child) && layer_of(child) != layer_of(t.tgid)) set_layer(child, layer_of(t.tgid));
         if (!emu_on_fork(t, c, event)) cont(tid);
         if (reported) continue;
         ev = Event();
@@ -1347,6 +1349,7 @@ bool Tracer::on_join(Tracee& t, Event& ev) {
     if (!contained && !mighty) return answer(-EPERM), false;
     L.entered = true;
     set_layer(t.tgid, id);
+    entered_.insert(t.tgid);
     layer_filter_.insert(t.tgid);
     return answer(0), false;
   }

@@ -310,6 +310,7 @@ class Tracer {
   Layer* cur_ = nullptr;  // the layer being evaluated at a stop
   std::unordered_map<pid_t, int> layer_of_;  // tgid -> innermost layer (absent: 0)
   std::unordered_set<pid_t> layer_filter_;   // entered a layer: its next seccomp(SET_MODE_FILTER) is the layer's, installed as it is
+  std::unordered_set<pid_t> entered_;        // processes that entered a layer themselves (Join.enter)
   std::unordered_map<pid_t, Tracee> tracees_;
   std::unordered_map<pid_t, std::unordered_set<pid_t>> threads_;
   std::unordered_map<pid_t, int> mem_fds_;  // tgid -> /proc/tgid/mem (until exec/exit)
