@@ -504,8 +504,9 @@ Napi::Value SetPeek(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// rootStatus() -> the command's wait status, or -1 when its exit was never seen.
 Napi::Value RootStatus(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), T().root_status());
+  return Napi::Number::New(info.Env(), T().root_exited() ? T().root_status() : -1);
 }
 
 Napi::Value Stats(const Napi::CallbackInfo& info) {

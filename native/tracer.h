@@ -172,6 +172,7 @@ class Tracer {
   // first (one more syscall per stop) so that libuv's are left to libuv.
   void set_peek(bool on) { peek_ = on; }
   int root_status() const { return root_status_; }
+  bool root_exited() const { return root_exited_; }
 
   // Waits for the next event JavaScript must see. block=false: returns kNone when
   // nothing is pending. kDone when no tracee is left. -errno on a tracer failure.

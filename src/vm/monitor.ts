@@ -46,6 +46,9 @@ export class SetupError extends Error {
   }
 }
 
+/** vview's exit status when the view ended without the command's exit being seen. */
+export const EXIT_LOST = 125;
+
 /** vview's exit status when a module's close() failed or missed its deadline (a state not saved). */
 export const EXIT_CLOSE_FAILED = EXIT_SAVE_FAILED;
 
@@ -290,7 +293,13 @@ export async function run(opts: RunOptions): Promise<number> {
     if (notJoined) say(errFd, `vview: not joined to the monitor of the view around this one (${notJoined}): traced here`);
     printStats(errFd, router, n.stats(), elapsed, joined?.layer);
   }
-  const status = exitStatus(n.rootStatus());
+  const rootStatus = n.rootStatus();
+  if (rootStatus < 0) {
+    // Never a silent 0: the command's processes were killed as vview ended.
+    say(errFd, `vview: the view ended before its command had exited (its processes were killed); exiting with status ${EXIT_LOST}`);
+    return EXIT_LOST;
+  }
+  const status = exitStatus(rootStatus);
   if (closeFailed) {
     say(errFd, `vview: exiting with status ${EXIT_CLOSE_FAILED} because the view did not close cleanly (the command's exit status was ${status})`);
     return EXIT_CLOSE_FAILED;

@@ -119,6 +119,7 @@ export interface Native {
   writeMemory(tid: number, addr: number | bigint, data: Buffer): number;
   readString(tid: number, addr: number | bigint, max: number): Buffer | number;
   scratch(tid: number, len: number): number;
+  /** The command's wait status, or -1 when its exit was never seen (the view ended first). */
   rootStatus(): number;
   setPeek(on: boolean): void;
   stats(): { stops: number; fastResumes: number; jsEvents: number; lookups: number; cacheHits: number; statsEmulated: number; statsPatched: number; nativeRewrites: number; emuStops: number; emuRequests: number; emuWaits: number; emuWakes: number; seccompStops: Record<number, number> };
