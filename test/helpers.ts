@@ -232,9 +232,15 @@ export function start(file: string, args: string[], opts: RunOptions = {}): Runn
     child.stdin.end(opts.input);
   }
   let timedOut = false;
+  let exited = false;
   const timer = setTimeout(() => {
     timedOut = true;
     if (pid > 0) killGroup(pid);
+    // Something outside the group still holds the pipes: stop waiting for them.
+    if (exited) {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }
   }, opts.timeout ?? 60_000);
   const result = new Promise<RunResult>((resolve, reject) => {
     child.on('error', (e) => {
@@ -243,8 +249,8 @@ export function start(file: string, args: string[], opts: RunOptions = {}): Runn
       reject(e);
     });
     let leftovers: RunResult['leftovers'] = [];
-    let closeTimer: NodeJS.Timeout | undefined;
     child.on('exit', () => {
+      exited = true;
       // The group id stays valid while a member lives: look, then kill them
       // (they may hold stdout open, which would delay 'close').
       if (pid > 0) {
@@ -254,15 +260,12 @@ export function start(file: string, args: string[], opts: RunOptions = {}): Runn
           liveGroups.delete(pid);
         }
       }
-      // Something outside the group may still hold the pipes: do not wait forever.
-      closeTimer = setTimeout(() => {
-        child.stdout?.destroy();
-        child.stderr?.destroy();
-      }, 3000);
+      // What the command wrote is read until the pipes close, however busy
+      // this machine is (a fixed delay here lost output under load); only the
+      // run's own timeout gives up on a pipe held outside the group.
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      clearTimeout(closeTimer);
       if (pid > 0 && !opts.keepLeftovers) liveGroups.delete(pid);
       for (const w of waiters.splice(0)) w.reject(new Error(`process ended before stdout matched ${String(w.what)}; stdout: ${JSON.stringify(stdout)}; stderr: ${JSON.stringify(stderr)}`));
       resolve({
