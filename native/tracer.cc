@@ -970,6 +970,24 @@ int Tracer::next(bool block, Event& ev) {
         n.known = true;
         close_mem(n.tgid);  // a new address space
         layer_filter_.erase(n.tgid);  // (a joined layer's filter is installed before the exec)
+        if (n.emu && exec_gained_privileges(n)) {
+          // Natively the kernel runs a setuid or file-capability program
+          // traced by a tracer that could not trace the result without those
+          // privileges; here the real tracer is vview, so it would run with
+          // them under the inner tracer's control. It must not run at all.
+          static const char m[] = "vview: a program that gains privileges at exec, traced by a tracer in the view without CAP_SYS_PTRACE: killed (natively it would run without them)\n";
+          ssize_t w = write(2, m, sizeof m - 1);
+          (void)w;
+          kill(n.tgid, SIGKILL);
+          cont(tid);
+          ev = Event();
+          ev.type = kEventExec;
+          ev.tid = tid;
+          ev.tgid = n.tgid;
+          ev.old_tid = old;
+          ev.layer = layer_of(n.tgid);
+          return 0;
+        }
         if (n.emu && (n.emu->options & PTRACE_O_TRACEEXEC)) {
           emu_hold(n, status, EmuTracee::Event, (uint64_t)old);
         } else if (n.emu && !n.emu->seized) {
@@ -1138,6 +1156,20 @@ int Tracer::next(bool block, Event& ev) {
         continue;
     }
   }
+}
+
+// After an emulated tracee's exec: it gained privileges (a setuid or setgid
+// program, file capabilities) that its inner tracer, lacking CAP_SYS_PTRACE,
+// could not trace natively.
+bool Tracer::exec_gained_privileges(const Tracee& t) {
+  std::string uid, gid, cap, tcap;
+  if (!status_field(t.tgid, "Uid:", uid) || !status_field(t.tgid, "Gid:", gid) || !status_field(t.tgid, "CapEff:", cap)) return false;
+  unsigned long ru = 0, eu = 0, rg = 0, eg = 0;
+  if (sscanf(uid.c_str(), "%lu %lu", &ru, &eu) != 2 || sscanf(gid.c_str(), "%lu %lu", &rg, &eg) != 2) return false;
+  bool gained = eu != ru || eg != rg || (ru != 0 && strtoull(cap.c_str(), nullptr, 16) != 0);
+  if (!gained) return false;
+  bool mighty = status_field(t.emu->tracer_tgid, "CapEff:", tcap) && (strtoull(tcap.c_str(), nullptr, 16) >> CAP_SYS_PTRACE & 1);
+  return !mighty;
 }
 
 bool Tracer::exec_is_32bit(Tracee& t, const Event& ev) {

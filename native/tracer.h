@@ -259,6 +259,8 @@ class Tracer {
   int64_t put_string(Tracee& t, const std::string& s);
   // The program an execve/execveat at this stop would run is a 32-bit ELF.
   bool exec_is_32bit(Tracee& t, const Event& ev);
+  // After an emulated tracee's exec: it gained privileges its inner tracer could not trace natively.
+  bool exec_gained_privileges(const Tracee& t);
   // Where scratch memory below a stopped tracee's stack starts: past the red
   // zone, and below the strings an inner monitor in the view put there for
   // this call (Tracee::floor: pointers its SETREGS gave the arguments).

@@ -7,7 +7,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import {
-  canRunUnprivileged, compileFixture, describe, isAlive, makeTempDir, native, procStat, startVview, vviewRun, vviewUnprivileged, waitUntil, writeConfig, ROOT,
+  canRunUnprivileged, compileFixture, describe, isAlive, makeTempDir, native, procStat, startVview, vviewRun, vviewUnprivileged, waitUntil, writeConfig, ROOT, IS_ROOT, NOBODY,
 } from './helpers.js';
 import path from 'node:path';
 
@@ -234,4 +234,25 @@ test('PTRACE_SINGLESTEP over a syscall the view stops at (chdir under a path mod
     t.is(v.status, 0, describe(v));
     t.is(v.stdout, n.stdout, describe(v));
   }
+});
+
+// Root's view (CI runs as root): an unprivileged tracer inside it must not get
+// a setuid program's privileges, which the kernel drops natively because that
+// tracer could not trace the result.
+(HAVE_STRACE && IS_ROOT ? test : test.skip)('a setuid-root program under an unprivileged strace in root\'s view never runs as root; alone it does, as natively', async (t) => {
+  const built = await compileFixture('euid');
+  const dir = makeTempDir('suid-', { shared: true });
+  const bin = path.join(dir, 'euid');
+  fs.copyFileSync(built, bin);
+  fs.chmodSync(bin, 0o4755);
+  const nobody = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'];
+  const traced = [...nobody, 'strace', '-f', '-o', '/dev/null', bin];
+  const n = await native(traced, { t, cwd: dir });
+  t.is(n.stdout, `euid=${NOBODY}\n`, describe(n));
+  const v = await vviewRun(traced, { t, cwd: dir });
+  t.false(v.stdout.includes('euid=0'), describe(v));
+  t.regex(v.stderr, /gains privileges at exec, traced by a tracer in the view without CAP_SYS_PTRACE: killed/, describe(v));
+  // Untraced, the setuid bit works in the view as natively.
+  const alone = await vviewRun([...nobody, bin], { t, cwd: dir });
+  t.is(alone.stdout, 'euid=0\n', describe(alone));
 });
