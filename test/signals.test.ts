@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import fs from 'node:fs';
-import { VVIEW, describe, isAlive, native, procStat, startVview, vviewRun, waitUntil } from './helpers.js';
+import { VVIEW, describe, isAlive, makeTempDir, native, procStat, startVview, vviewRun, waitUntil } from './helpers.js';
 
 const TRAP = (sig: string) =>
   `trap "echo got-${sig}; exit 42" ${sig}; echo ready; while :; do sleep 0.1; done`;
@@ -27,7 +27,7 @@ test('a command killed by SIGTERM (no trap): vview exits 143', async (t) => {
   const r = startVview(['run', '--', 'sh', '-c', 'echo ready; exec sleep 100'], { t, timeout: 30_000 });
   await r.waitForStdout('ready\n');
   // Let sh exec sleep first.
-  await waitUntil(() => procStat(r.pid) !== undefined && childComms(r.pid).includes('sleep'), 5000);
+  t.true(await waitUntil(() => procStat(r.pid) !== undefined && childComms(r.pid).includes('sleep'), 60_000), 'sleep never ran');
   r.kill('SIGTERM');
   const res = await r.result;
   t.false(res.timedOut, describe(res));
@@ -38,16 +38,16 @@ test('a command killed by SIGTERM (no trap): vview exits 143', async (t) => {
 test('SIGTERM to vview after the command exited (a background child still runs) ends the view', async (t) => {
   // `timeout 5 vview run -- cmd` must work even when cmd left a child behind:
   // the signal reaches what still runs in the view, and vview ends.
-  const r = startVview(['run', '--', 'sh', '-c', 'sleep 30 & echo child $!'], { t, timeout: 40_000 });
-  const out = await r.waitForStdout(/child \d+\n/);
-  const child = Number(out.match(/child (\d+)/)![1]);
+  const r = startVview(['run', '--', 'sh', '-c', 'sleep 1000 & echo child $! $$'], { t, timeout: 60_000 });
+  const out = await r.waitForStdout(/child \d+ \d+\n/);
+  const [child, shell] = out.match(/child (\d+) (\d+)/)!.slice(1).map(Number);
   // The shell (the command) has exited; vview waits for sleep.
-  await new Promise((res) => setTimeout(res, 300));
+  t.true(await waitUntil(() => !isAlive(shell) || procStat(shell)?.state === 'Z', 60_000), 'the command never exited');
   t.true(isAlive(child));
   r.kill('SIGTERM');
-  const ended = await Promise.race([r.result.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 5000))]);
-  t.true(ended, 'vview still running 5 s after SIGTERM');
-  t.true(await waitUntil(() => !isAlive(child), 2000), `the background child ${child} still runs`);
+  const res = await r.result;
+  t.false(res.timedOut, `vview still running after SIGTERM: ${describe(res)}`);
+  t.true(await waitUntil(() => !isAlive(child), 60_000), `the background child ${child} still runs`);
 });
 
 test('a command that ignores SIGTERM keeps running; vview keeps waiting for it', async (t) => {
@@ -70,17 +70,19 @@ test('monitor killed with SIGKILL: the whole traced tree is gone', async (t) => 
   for (const p of pids) t.true(isAlive(p), `process ${p} should be running before the monitor dies`);
   process.kill(r.pid, 'SIGKILL');
   await r.result;
-  const gone = await waitUntil(() => pids.every((p) => !isAlive(p)), 3000);
+  const gone = await waitUntil(() => pids.every((p) => !isAlive(p)), 60_000);
   const still = pids.filter((p) => isAlive(p)).map((p) => `${p} (${procStat(p)?.comm} ${procStat(p)?.state})`);
-  t.true(gone, `still running 3 s after the monitor died: ${still.join(', ')}`);
+  t.true(gone, `still running after the monitor died: ${still.join(', ')}`);
 });
 
 test('a normal run with a background child: vview waits for it, nothing is left', async (t) => {
-  const t0 = Date.now();
-  const res = await vviewRun(['sh', '-c', 'sleep 0.3 & echo done'], { t, timeout: 30_000 });
+  const dir = makeTempDir('bg-');
+  const mark = `${dir}/ended`;
+  const res = await vviewRun(['sh', '-c', `(sleep 0.3; echo ended > ${mark}) & echo done`], { t, timeout: 30_000 });
   t.is(res.stdout, 'done\n', describe(res));
   t.is(res.status, 0, describe(res));
-  t.true(Date.now() - t0 >= 300, 'vview returned before the background child ended');
+  // Written by the child as it ended: vview returned after it, however slow the machine.
+  t.is(fs.readFileSync(mark, 'utf8'), 'ended\n', 'vview returned before the background child ended');
   t.deepEqual(res.leftovers, []);
 });
 
@@ -94,19 +96,21 @@ test('a daemonizing child (setsid, double fork) is waited for too', async (t) =>
 
 test('stop and continue of a child are seen by its parent like natively (WUNTRACED, WCONTINUED)', async (t) => {
   const py = [
-    'import os, signal, sys, time',
+    'import os, signal, sys',
+    'r, w = os.pipe()',
     'pid = os.fork()',
     'if pid == 0:',
     '    os.kill(os.getpid(), signal.SIGSTOP)',
-    // waitpid reports an exit before a continue: if the child exited at once it
-    // could race the parent's WCONTINUED wait (natively too, under load).
-    '    time.sleep(0.5)',
+    // waitpid reports an exit before a continue: the child exits only once the
+    // parent has seen the continue (it says so through the pipe).
+    '    os.read(r, 1)',
     '    os._exit(7)',
     '_, st = os.waitpid(pid, os.WUNTRACED)',
     'print("stopped", os.WIFSTOPPED(st), os.WSTOPSIG(st))',
     'os.kill(pid, signal.SIGCONT)',
     '_, st = os.waitpid(pid, os.WCONTINUED)',
     'print("continued", os.WIFCONTINUED(st))',
+    'os.write(w, b"x")',
     '_, st = os.waitpid(pid, 0)',
     'print("exited", os.WEXITSTATUS(st))',
     'sys.stdout.flush()',
@@ -119,16 +123,23 @@ test('stop and continue of a child are seen by its parent like natively (WUNTRAC
 });
 
 test('SIGSTOP to the command stops it until SIGCONT', async (t) => {
-  const r = startVview(['run', '--', 'sh', '-c', 'echo ready $$; i=0; while [ $i -lt 5 ]; do sleep 0.1; i=$((i+1)); done; echo finished'], {
+  // The command goes on only when the test says so (the fifo, open read-write
+  // first so that the test's write never waits for a reader), after it was stopped.
+  const dir = makeTempDir('stop-');
+  const go = `${dir}/go`;
+  await native(['mkfifo', go], { t });
+  const r = startVview(['run', '--', 'sh', '-c', `exec 3<>${go}; echo ready $$; read _ <&3; echo finished`], {
     t,
-    timeout: 30_000,
+    timeout: 60_000,
   });
   const out = await r.waitForStdout(/ready \d+\n/);
   const pid = Number(out.match(/ready (\d+)/)![1]);
   process.kill(pid, 'SIGSTOP');
-  const stopped = await waitUntil(() => ['T', 't'].includes(procStat(pid)?.state ?? ''), 3000);
+  const stopped = await waitUntil(() => ['T', 't'].includes(procStat(pid)?.state ?? ''), 60_000);
   t.true(stopped, `state ${procStat(pid)?.state}`);
-  await new Promise((res) => setTimeout(res, 1000));
+  // Its input is there, but it stays stopped: no event ends a stop but SIGCONT.
+  fs.writeFileSync(go, 'go\n');
+  t.true(['T', 't'].includes(procStat(pid)?.state ?? ''), `state ${procStat(pid)?.state} after its input came`);
   t.false(r.stdout.includes('finished'), 'the stopped command kept running');
   process.kill(pid, 'SIGCONT');
   const res = await r.result;
