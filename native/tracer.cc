@@ -980,15 +980,7 @@ int Tracer::next(bool block, Event& ev) {
           (void)w;
           kill(n.tgid, SIGKILL);
           cont(tid);
-          ev = Event();
-          ev.type = kEventExec;
-          ev.tid = tid;
-          ev.tgid = n.tgid;
-          ev.old_tid = old;
-          ev.layer = layer_of(n.tgid);
-          return 0;
-        }
-        if (n.emu && (n.emu->options & PTRACE_O_TRACEEXEC)) {
+        } else if (n.emu && (n.emu->options & PTRACE_O_TRACEEXEC)) {
           emu_hold(n, status, EmuTracee::Event, (uint64_t)old);
         } else if (n.emu && !n.emu->seized) {
           // Natively a traced exec without TRACEEXEC sends SIGTRAP to the tracee itself.
