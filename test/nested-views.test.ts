@@ -180,6 +180,13 @@ test('an inner vview joins the outer monitor as a layer; --no-join and VVIEW_NO_
   }
 });
 
+test('70 inner vviews one after the other in one view all join: the layer of one that has ended is used again (64 at most are kept)', async (t) => {
+  const one = `${process.execPath} ${VVIEW_JS} run --stats --mount /x=memfs -- true 2>&1 | grep -c "joined the monitor"`;
+  const v = await vviewRun(['sh', '-c', `i=0; n=0; while [ $i -lt 70 ]; do n=$((n + $(${one}))); i=$((i+1)); done; echo $n`], { t, timeout: 300_000 });
+  t.is(v.status, 0, describe(v));
+  t.is(v.stdout, '70\n', describe(v));
+});
+
 test("an inner vview whose working copy would live in the outer view's memfs is not joined: it says why in --stats and works through the emulation", async (t) => {
   const mnt = `/vview-nojoin-${process.pid}`;
   const v = await vviewRun([process.execPath, VVIEW_JS, 'run', '--stats', '--mount', `/y=memfs:${mnt}/state`, '--', 'sh', '-c', 'echo kept > /y/f; cat /y/f'], {
